@@ -1,0 +1,148 @@
+#include "server/app/config.h"
+
+#include <functional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "server/common/status.h"
+
+namespace fieldsync {
+namespace {
+
+struct Flag {
+  bool is_bool;
+  std::function<absl::Status(const std::string&)> set;
+  std::function<std::string()> get;
+};
+
+template <typename T>
+Flag NumberFlag(T* v) {
+  return Flag{false,
+              [v](const std::string& s) -> absl::Status {
+                if (!absl::SimpleAtoi(s, v)) {
+                  return absl::InvalidArgumentError(absl::StrCat("'", s, "' is not a number"));
+                }
+                return absl::OkStatus();
+              },
+              [v] { return absl::StrCat(*v); }};
+}
+
+Flag StringFlag(std::string* v) {
+  return Flag{false,
+              [v](const std::string& s) {
+                *v = s;
+                return absl::OkStatus();
+              },
+              [v] { return *v; }};
+}
+
+Flag BoolFlag(bool* v) {
+  return Flag{true,
+              [v](const std::string& s) -> absl::Status {
+                if (s.empty() || s == "true" || s == "1") {
+                  *v = true;
+                } else if (s == "false" || s == "0") {
+                  *v = false;
+                } else {
+                  return absl::InvalidArgumentError(absl::StrCat("'", s, "' is not a boolean"));
+                }
+                return absl::OkStatus();
+              },
+              [v] { return std::string(*v ? "true" : "false"); }};
+}
+
+std::map<std::string, Flag> Flags(ServerConfig* c) {
+  return {
+      {"data-dir", StringFlag(&c->data_dir)},
+      {"listen", StringFlag(&c->listen)},
+      {"dev-plaintext", BoolFlag(&c->dev_plaintext)},
+      {"tls-cert-file", StringFlag(&c->tls_cert_file)},
+      {"tls-key-file", StringFlag(&c->tls_key_file)},
+      {"forms-dir", StringFlag(&c->forms_dir)},
+      {"reflection", BoolFlag(&c->reflection)},
+      {"port-file", StringFlag(&c->port_file)},
+      {"retention-changes", NumberFlag(&c->retention_changes)},
+      {"retention-ms", NumberFlag(&c->retention_ms)},
+      {"retention-interval-ms", NumberFlag(&c->retention_interval_ms)},
+      {"block-cache-mb", NumberFlag(&c->block_cache_mb)},
+      {"write-buffer-mb", NumberFlag(&c->write_buffer_mb)},
+      {"max-message-bytes", NumberFlag(&c->max_message_bytes)},
+      {"max-batch", NumberFlag(&c->max_batch)},
+      {"max-fields-per-record", NumberFlag(&c->max_fields_per_record)},
+      {"max-value-bytes", NumberFlag(&c->max_value_bytes)},
+      {"shutdown-grace-ms", NumberFlag(&c->shutdown_grace_ms)},
+  };
+}
+
+}  // namespace
+
+bool IsLoopbackAddress(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  return absl::StartsWith(host, "127.") || host == "[::1]" || host == "localhost";
+}
+
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               const std::map<std::string, std::string>& env) {
+  ServerConfig c;
+  auto flags = Flags(&c);
+  for (auto& [name, flag] : flags) {
+    std::string var = absl::StrCat("FIELDSYNC_", absl::StrReplaceAll(name, {{"-", "_"}}));
+    for (auto& ch : var) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+    if (auto it = env.find(var); it != env.end()) {
+      FS_RETURN_IF_ERROR_PREPEND(flag.set(it->second), var);
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (!absl::StartsWith(a, "--")) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    auto it = flags.find(name);
+    if (it == flags.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    if (!has_value && !it->second.is_bool) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      }
+      value = args[++i];
+    }
+    FS_RETURN_IF_ERROR_PREPEND(it->second.set(value), absl::StrCat("--", name));
+  }
+  if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  const bool tls = !c.tls_cert_file.empty() || !c.tls_key_file.empty();
+  if (tls && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
+    return absl::InvalidArgumentError("--tls-cert-file and --tls-key-file go together");
+  }
+  if (!tls && !c.dev_plaintext) {
+    return absl::InvalidArgumentError(
+        "no TLS certificate: pass --tls-cert-file/--tls-key-file, or --dev-plaintext on a "
+        "loopback address for development");
+  }
+  if (!tls && !IsLoopbackAddress(c.listen)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("plaintext is allowed only on loopback; ", c.listen, " is not"));
+  }
+  if (c.max_batch == 0 || c.max_message_bytes < 1024 || c.block_cache_mb == 0 ||
+      c.write_buffer_mb == 0) {
+    return absl::InvalidArgumentError("limits and memory sizes must be positive");
+  }
+  return c;
+}
+
+std::string DescribeConfig(const ServerConfig& c) {
+  ServerConfig copy = c;
+  std::string out;
+  for (auto& [name, flag] : Flags(&copy)) absl::StrAppend(&out, name, "=", flag.get(), "\n");
+  return out;
+}
+
+}  // namespace fieldsync

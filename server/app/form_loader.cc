@@ -1,0 +1,44 @@
+#include "server/app/form_loader.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/status.h"
+#include "server/convert/convert.h"
+
+namespace fieldsync {
+
+absl::StatusOr<Form> ParseFormJson(const std::string& json) {
+  v1::Form proto;
+  auto s = google::protobuf::util::JsonStringToMessage(json, &proto);
+  if (!s.ok()) return absl::InvalidArgumentError(std::string(s.message()));
+  return convert::FromProto(proto);
+}
+
+absl::StatusOr<std::vector<Form>> LoadFormsDir(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("reading ", dir, ": ", ec.message()));
+  std::sort(files.begin(), files.end());
+  std::vector<Form> out;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", f.string()));
+    auto form = ParseFormJson(ss.str());
+    FS_RETURN_IF_ERROR_PREPEND(form.status(), f.string());
+    out.push_back(*std::move(form));
+  }
+  return out;
+}
+
+}  // namespace fieldsync

@@ -1,0 +1,276 @@
+// The data model of DESIGN.md as plain C++ types: forms, records, mutations, receipts,
+// change-log entries, conflicts, quarantine entries and devices. The domain cores take and
+// return these; rpc/ converts them to and from protobuf; storage/ encodes them.
+#ifndef FIELDSYNC_SERVER_COMMON_MODEL_H_
+#define FIELDSYNC_SERVER_COMMON_MODEL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "server/common/value.h"
+
+namespace fieldsync {
+
+// ---- Forms -----------------------------------------------------------------------------
+
+enum class FieldType {
+  kString = 1,
+  kInt,
+  kDecimal,
+  kBool,
+  kDate,
+  kDatetime,
+  kSelectOne,
+  kSelectMultiple,
+  kGeopoint,
+  kAttachment,
+};
+
+struct FieldDef {
+  std::string name;
+  FieldType type = FieldType::kString;
+  bool required = false;
+  std::optional<double> min;
+  std::optional<double> max;
+  std::string regex;
+  std::vector<std::string> choices;
+  bool pii = false;
+  std::string label;
+};
+
+enum class EditPolicy { kMutable = 1, kAppendOnly = 2 };
+enum class ConflictPolicy { kLastWriterWins = 1, kFirstWriterWins = 2, kManual = 3 };
+enum class TimeBucket { kDay = 1, kWeek = 2, kMonth = 3 };
+
+struct Measure {
+  enum class Kind { kCount = 1, kSum = 2 };
+  std::string name;
+  Kind kind = Kind::kCount;
+  std::string field;
+};
+
+struct AggregationDef {
+  std::string name;
+  std::vector<std::string> group_by;
+  std::string time_field;
+  TimeBucket bucket = TimeBucket::kDay;
+  std::vector<Measure> measures;
+};
+
+struct Form {
+  std::string form_id;
+  uint32_t version = 0;
+  std::string title;
+  std::vector<FieldDef> fields;
+  std::vector<std::string> scope_fields;
+  EditPolicy edit_policy = EditPolicy::kMutable;
+  ConflictPolicy conflict_policy = ConflictPolicy::kLastWriterWins;
+  std::vector<AggregationDef> aggregations;
+
+  // The definition of `name`, or nullptr.
+  const FieldDef* FindField(const std::string& name) const;
+};
+
+// ---- Clocks and mutations --------------------------------------------------------------
+
+// Hybrid logical clock stamp. Ordered by (physical_ms, logical, device_id).
+struct Hlc {
+  int64_t physical_ms = 0;
+  uint32_t logical = 0;
+  std::string device_id;
+
+  bool operator<(const Hlc& o) const {
+    return std::tie(physical_ms, logical, device_id) <
+           std::tie(o.physical_ms, o.logical, o.device_id);
+  }
+  bool operator==(const Hlc& o) const {
+    return std::tie(physical_ms, logical, device_id) ==
+           std::tie(o.physical_ms, o.logical, o.device_id);
+  }
+};
+
+enum class MutationOp { kUpsert = 1, kDelete = 2 };
+
+// What a device pushes. (device id, device_seq) is the idempotency key.
+struct Mutation {
+  uint64_t device_seq = 0;
+  std::string record_id;
+  std::string form_id;
+  uint32_t form_version = 0;
+  uint64_t base_version = 0;  // 0 creates
+  MutationOp op = MutationOp::kUpsert;
+  FieldMap fields;  // only the changed fields; null clears
+  Hlc hlc;
+};
+
+// SHA-256 (hex) over the mutation's content: record, form, op and fields. The same edit sent
+// twice has the same hash; device_seq, base_version and HLC are not part of it.
+std::string ContentHash(const Mutation& m);
+
+// ---- Receipts --------------------------------------------------------------------------
+
+enum class Outcome {
+  kApplied = 1,
+  kMerged = 2,
+  kConflict = 3,
+  kRejected = 4,
+  kDuplicate = 5,
+  kOutOfOrder = 6,
+};
+const char* OutcomeName(Outcome o);
+
+struct FieldError {
+  std::string field;
+  std::string description;
+  bool operator==(const FieldError& o) const {
+    return field == o.field && description == o.description;
+  }
+};
+
+struct Receipt {
+  uint64_t device_seq = 0;
+  std::string record_id;
+  std::string content_hash;
+  Outcome outcome = Outcome::kApplied;
+  std::optional<Outcome> original_outcome;  // set on retransmissions
+  uint64_t record_version = 0;
+  uint64_t seq = 0;
+  std::vector<std::string> conflict_fields;
+  std::vector<FieldError> errors;
+  uint64_t expected_device_seq = 0;  // with kOutOfOrder
+};
+
+// ---- Records ---------------------------------------------------------------------------
+
+// When and by whom a field last changed.
+struct FieldMeta {
+  uint64_t version = 0;  // record version that last changed the field
+  Hlc hlc;
+  std::string device_id;
+};
+
+struct Record {
+  std::string record_id;
+  std::string form_id;
+  uint32_t form_version = 0;
+  uint64_t version = 0;  // +1 per applied change
+  uint64_t seq = 0;      // global seq of the last applied change
+  bool deleted = false;
+  bool open_conflict = false;
+  std::string last_writer_device;
+  FieldMap fields;  // never holds nulls
+  std::map<std::string, FieldMeta> field_meta;
+  std::string content_hash;  // of the creating mutation (append-only duplicate detection)
+  int64_t updated_ms = 0;
+  // Version at which the record was deleted (0 if never); a stale edit is a conflict.
+  uint64_t deleted_version = 0;
+};
+
+// One scope grant or one scope coordinate of a record: `field` = `value`.
+struct ScopePair {
+  std::string field;
+  std::string value;
+  bool operator<(const ScopePair& o) const {
+    return std::tie(field, value) < std::tie(o.field, o.value);
+  }
+  bool operator==(const ScopePair& o) const { return field == o.field && value == o.value; }
+};
+
+// ---- Change log ------------------------------------------------------------------------
+
+struct FieldChange {
+  std::string field;
+  Value before;
+  Value after;
+};
+
+struct ChangeEntry {
+  uint64_t seq = 0;
+  std::string record_id;
+  std::string form_id;
+  uint32_t form_version = 0;
+  uint64_t version = 0;
+  bool created = false;
+  bool deleted_before = false;
+  bool deleted_after = false;
+  std::vector<FieldChange> changes;
+  std::vector<ScopePair> scope_before;
+  std::vector<ScopePair> scope_after;
+  std::string device_id;
+  int64_t commit_time_ms = 0;
+};
+
+// ---- Conflicts and quarantine ----------------------------------------------------------
+
+struct ConflictEntry {
+  std::string record_id;
+  std::string form_id;
+  uint64_t seq = 0;  // commit seq of the mutation that met the conflict (or head if none)
+  std::string field;  // empty for a whole-record conflict (delete vs edit)
+  uint64_t base_version = 0;
+  Value server_value;
+  Value device_value;
+  std::string server_writer;
+  std::string device_writer;
+  Hlc server_hlc;
+  Hlc device_hlc;
+  bool device_won = false;  // which value the policy kept
+  bool delete_conflict = false;
+  uint64_t device_seq = 0;
+  bool open = true;
+  int64_t created_ms = 0;
+};
+
+struct QuarantineEntry {
+  std::string device_id;
+  Mutation mutation;
+  std::vector<FieldError> errors;
+  std::string reason;
+  int64_t received_ms = 0;
+};
+
+// ---- Devices ---------------------------------------------------------------------------
+
+enum class Role { kEnumerator = 1, kBorderOfficer, kSupervisor, kAdmin, kFeedReader };
+const char* RoleName(Role r);
+std::optional<Role> ParseRole(const std::string& name);
+
+struct Device {
+  std::string device_id;
+  Role role = Role::kEnumerator;
+  bool all_scopes = false;  // admins and feed readers
+  std::vector<ScopePair> scopes;
+  std::string token_hash;
+  bool revoked = false;
+  int64_t created_ms = 0;
+};
+
+struct DeviceReport {
+  std::string app_version;
+  std::map<std::string, uint32_t> form_versions;
+  uint64_t outbox_depth = 0;
+  int64_t oldest_unsent_age_ms = 0;
+  int64_t device_clock_ms = 0;
+  uint64_t free_storage_bytes = 0;
+};
+
+// The server's view of a device's sync progress.
+struct DeviceSyncState {
+  uint64_t acked_seq = 0;
+  int64_t last_seen_ms = 0;
+  int64_t last_push_ms = 0;
+  int64_t last_pull_ms = 0;
+  uint64_t last_pull_seq = 0;
+  int64_t clock_skew_ms = 0;
+  uint64_t quarantined = 0;
+  uint64_t conflicts = 0;
+  DeviceReport report;
+};
+
+}  // namespace fieldsync
+
+#endif  // FIELDSYNC_SERVER_COMMON_MODEL_H_

@@ -1,0 +1,106 @@
+// FormSchema: a form definition that has been checked and compiled (regexes built, choices
+// indexed), ready to validate the field values of mutations against it.
+//
+// Typical use:
+//   FS_ASSIGN_OR_RETURN(auto schema, FormSchema::Compile(form, SchemaLimits{}));
+//   std::vector<FieldError> errors = schema->CheckValues(mutation.fields, RecordLimits{});
+//
+// A FormSchema is immutable after Compile() and safe to use from any number of threads.
+#ifndef FIELDSYNC_SERVER_FORMS_FORM_SCHEMA_H_
+#define FIELDSYNC_SERVER_FORMS_FORM_SCHEMA_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "server/common/model.h"
+#include "server/common/value.h"
+
+namespace re2 {
+class RE2;
+}  // namespace re2
+
+namespace fieldsync {
+
+// Bounds on the values a single mutation may carry.
+struct RecordLimits {
+  // Most fields one mutation may set or clear.
+  size_t max_fields_per_record = 200;
+  // Most bytes of one text value (string, date, datetime, select_one, attachment), and of
+  // all the choices of one select_multiple value together.
+  size_t max_value_bytes = 4096;
+};
+
+// Bounds on form definitions accepted by Compile().
+struct SchemaLimits {
+  size_t max_fields_per_form = 500;
+  // Most choices of one select_one / select_multiple field.
+  size_t max_choices = 1000;
+};
+
+class FormSchema {
+ public:
+  // Checks `form` and compiles it. Fails with INVALID_ARGUMENT, naming the offending field or
+  // aggregation, if:
+  //   - form_id is not 1-64 characters of [A-Za-z0-9_.-], or version is 0;
+  //   - there are more than limits.max_fields_per_form fields;
+  //   - a field name is not [A-Za-z_][A-Za-z0-9_]{0,63}, or is used twice;
+  //   - a field has an unknown type;
+  //   - a select_one/select_multiple field has no choices, an empty choice, a repeated choice,
+  //     or more than limits.max_choices choices;
+  //   - a regex is set on a field that is not a string, or does not compile (RE2 syntax);
+  //   - min or max is not finite, or min > max;
+  //   - a scope field does not exist, is repeated, is pii, or is not string/select_one/int;
+  //   - an aggregation has an empty or repeated name, groups by a field that does not exist,
+  //     has a time_field that is not a date/datetime field, has an empty or repeated measure
+  //     name, or has a SUM measure over a field that is not int/decimal.
+  static absl::StatusOr<std::shared_ptr<const FormSchema>> Compile(Form form,
+                                                                   const SchemaLimits& limits);
+
+  ~FormSchema();
+  FormSchema(const FormSchema&) = delete;
+  FormSchema& operator=(const FormSchema&) = delete;
+
+  // The definition this schema was compiled from.
+  const Form& form() const { return form_; }
+
+  // Checks the changed values of one mutation (null = clear the field). Returns no errors if
+  // they are acceptable. Otherwise at most one error per field, sorted by field name:
+  //   - more than limits.max_fields_per_record values: a single error with field "" (and no
+  //     other checks are made);
+  //   - a field the form does not define: "unknown field";
+  //   - null on a required field: "required";
+  //   - a value of the wrong kind for the field type, or one that breaks a constraint
+  //     (length, min/max, regex, choices, calendar date, RFC 3339 datetime, coordinates).
+  // Nulls on optional fields are always accepted.
+  std::vector<FieldError> CheckValues(const FieldMap& changed, const RecordLimits& limits) const;
+
+  // Checks a whole record (after the mutation is merged): one {name, "required"} error per
+  // required field that is missing or null, sorted by field name.
+  std::vector<FieldError> CheckRequired(const FieldMap& full_record) const;
+
+  // The scope coordinates of a record: {field, ScopeText(value)} for each scope field that is
+  // present and not null in `fields`, in the form's scope_fields order.
+  std::vector<ScopePair> ScopeOf(const FieldMap& fields) const;
+
+ private:
+  struct CompiledField;
+
+  FormSchema();
+
+  // The error description for `value` in field `c`, or "" if it is acceptable.
+  std::string CheckValue(const CompiledField& c, const Value& value,
+                         const RecordLimits& limits) const;
+
+  Form form_;
+  std::vector<CompiledField> fields_;                    // parallel to form_.fields
+  absl::flat_hash_map<std::string, size_t> field_index_;  // name -> index into fields_
+};
+
+}  // namespace fieldsync
+
+#endif  // FIELDSYNC_SERVER_FORMS_FORM_SCHEMA_H_

@@ -1,0 +1,29 @@
+// fieldsync.v1.FormService over FormRegistry.
+#ifndef FIELDSYNC_SERVER_RPC_FORM_SERVICE_H_
+#define FIELDSYNC_SERVER_RPC_FORM_SERVICE_H_
+
+#include "fieldsync/v1/forms.grpc.pb.h"
+#include "server/forms/form_registry.h"
+#include "server/rpc/auth_guard.h"
+
+namespace fieldsync::rpc {
+
+class FormServiceImpl final : public v1::FormService::Service {
+ public:
+  FormServiceImpl(const AuthGuard* guard, FormRegistry* forms) : guard_(guard), forms_(forms) {}
+
+  grpc::Status PublishForm(grpc::ServerContext* ctx, const v1::PublishFormRequest* req,
+                           v1::PublishFormResponse* resp) override;
+  grpc::Status GetForm(grpc::ServerContext* ctx, const v1::GetFormRequest* req,
+                       v1::Form* resp) override;
+  grpc::Status ListForms(grpc::ServerContext* ctx, const v1::ListFormsRequest* req,
+                         v1::ListFormsResponse* resp) override;
+
+ private:
+  const AuthGuard* guard_;
+  FormRegistry* forms_;
+};
+
+}  // namespace fieldsync::rpc
+
+#endif  // FIELDSYNC_SERVER_RPC_FORM_SERVICE_H_

@@ -1,0 +1,46 @@
+#include "server/rpc/grpc_status.h"
+
+#include "fieldsync/v1/sync.pb.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "server/common/model.h"
+#include "server/common/status.h"
+
+namespace fieldsync::rpc {
+
+grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  const auto code = static_cast<grpc::StatusCode>(s.code());
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(s.code()));
+  details.set_message(std::string(s.message()));
+  bool has_details = false;
+  if (auto violations = FieldViolations(s); !violations.empty()) {
+    google::rpc::BadRequest bad;
+    for (const auto& v : violations) {
+      auto* fv = bad.add_field_violations();
+      fv->set_field(v.field);
+      fv->set_description(v.description);
+    }
+    details.add_details()->PackFrom(bad);
+    has_details = true;
+  }
+  if (IsResyncRequired(s)) {
+    v1::ResyncRequired resync;
+    resync.set_reason(std::string(s.message()));
+    details.add_details()->PackFrom(resync);
+    has_details = true;
+  }
+  if (s.code() == absl::StatusCode::kResourceExhausted ||
+      s.code() == absl::StatusCode::kUnavailable) {
+    google::rpc::RetryInfo retry;
+    retry.mutable_retry_delay()->set_seconds(1);
+    details.add_details()->PackFrom(retry);
+    has_details = true;
+  }
+  if (!has_details) return grpc::Status(code, std::string(s.message()));
+  return grpc::Status(code, std::string(s.message()), details.SerializeAsString());
+}
+
+}  // namespace fieldsync::rpc

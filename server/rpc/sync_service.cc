@@ -1,0 +1,109 @@
+#include "server/rpc/sync_service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "server/convert/convert.h"
+
+namespace fieldsync::rpc {
+
+grpc::Status SyncServiceImpl::Push(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) {
+  return guard_->Run(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
+    v1::PushRequest req;
+    std::vector<Mutation> batch;
+    while (stream->Read(&req)) {
+      batch.clear();
+      batch.reserve(req.mutations_size());
+      for (const auto& m : req.mutations()) batch.push_back(convert::FromProto(m));
+      DeviceReport report = convert::FromProto(req.report());
+      auto receipts = push_->Push(device, batch, req.has_report() ? &report : nullptr);
+      if (!receipts.ok()) return receipts.status();
+      v1::PushResponse resp;
+      for (const auto& r : *receipts) convert::ToProto(r, resp.add_receipts());
+      if (!stream->Write(resp)) return absl::CancelledError("client went away");
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status SyncServiceImpl::Pull(grpc::ServerContext* ctx, const v1::PullRequest* req,
+                                   grpc::ServerWriter<v1::PullResponse>* writer) {
+  return guard_->Run(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
+    uint32_t remaining = req->limit() == 0 ? limits_.max_pull_records
+                                           : std::min(req->limit(), limits_.max_pull_records);
+    PullQuery query;
+    query.cursor = req->cursor();
+    query.form_ids.assign(req->form_ids().begin(), req->form_ids().end());
+    while (true) {
+      query.limit = remaining;
+      auto page = pull_->Pull(device, query);
+      if (!page.ok()) return page.status();
+      v1::PullResponse resp;
+      for (const auto& pr : page->records) {
+        auto* rs = resp.add_records();
+        convert::ToProto(pr.record, rs);
+        rs->set_out_of_scope(pr.out_of_scope);
+      }
+      resp.set_next_cursor(page->next_cursor);
+      const uint32_t sent = static_cast<uint32_t>(page->records.size());
+      remaining -= std::min(remaining, std::max<uint32_t>(sent, 1));
+      resp.set_has_more(page->has_more);
+      const bool done = !page->has_more || remaining == 0;
+      if (!writer->Write(resp)) return absl::CancelledError("client went away");
+      if (done || ctx->IsCancelled()) return absl::OkStatus();
+      query.cursor = page->next_cursor;
+    }
+  });
+}
+
+grpc::Status SyncServiceImpl::ListReceipts(grpc::ServerContext* ctx,
+                                           const v1::ListReceiptsRequest* req,
+                                           v1::ListReceiptsResponse* resp) {
+  return guard_->Run(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
+    const uint32_t limit = req->limit() == 0 ? limits_.max_receipts_page
+                                             : std::min(req->limit(), limits_.max_receipts_page);
+    auto list = push_->ListReceipts(device, req->since_device_seq(), limit);
+    if (!list.ok()) return list.status();
+    for (const auto& r : list->receipts) convert::ToProto(r, resp->add_receipts());
+    resp->set_acked_device_seq(list->acked_device_seq);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status SyncServiceImpl::Changes(grpc::ServerContext* ctx, const v1::ChangesRequest* req,
+                                      grpc::ServerWriter<v1::ChangesResponse>* writer) {
+  return guard_->Run(
+      ctx, {Role::kFeedReader, Role::kAdmin}, [&](const Device&) -> absl::Status {
+        const uint32_t page = req->limit() == 0
+                                  ? limits_.max_changes_page
+                                  : std::min(req->limit(), limits_.max_changes_page);
+        uint64_t next = std::max<uint64_t>(req->from_seq(), 1);
+        while (!ctx->IsCancelled() && !shutting_down_) {
+          auto batch = feed_->Read(next, page);
+          if (!batch.ok()) return batch.status();
+          if (!batch->changes.empty()) {
+            v1::ChangesResponse resp;
+            for (const auto& c : batch->changes) convert::ToProto(c, resp.add_changes());
+            resp.set_head_seq(batch->head_seq);
+            if (!writer->Write(resp)) return absl::CancelledError("client went away");
+            next = batch->changes.back().seq + 1;
+            continue;
+          }
+          next = std::max(next, batch->head_seq + 1);
+          if (!req->follow()) {
+            v1::ChangesResponse resp;  // tells the reader the head it has caught up with
+            resp.set_head_seq(batch->head_seq);
+            writer->Write(resp);
+            return absl::OkStatus();
+          }
+          // Wake at least every 200 ms to notice cancellation and shutdown.
+          feed_->Wait(next - 1,
+                      std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+        }
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace fieldsync::rpc

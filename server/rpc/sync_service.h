@@ -1,0 +1,51 @@
+// fieldsync.v1.SyncService over the sync cores. Handlers: who is calling, proto to core
+// request, one core call, status back.
+#ifndef FIELDSYNC_SERVER_RPC_SYNC_SERVICE_H_
+#define FIELDSYNC_SERVER_RPC_SYNC_SERVICE_H_
+
+#include <atomic>
+
+#include "fieldsync/v1/sync.grpc.pb.h"
+#include "server/rpc/auth_guard.h"
+#include "server/sync/change_feed.h"
+#include "server/sync/pull.h"
+#include "server/sync/push.h"
+
+namespace fieldsync::rpc {
+
+struct SyncServiceLimits {
+  uint32_t max_pull_records = 50'000;   // per Pull call
+  uint32_t max_receipts_page = 10'000;  // per ListReceipts call
+  uint32_t max_changes_page = 5'000;    // per Changes message
+};
+
+class SyncServiceImpl final : public v1::SyncService::Service {
+ public:
+  SyncServiceImpl(const AuthGuard* guard, PushCore* push, PullCore* pull, ChangeFeed* feed,
+                  SyncServiceLimits limits)
+      : guard_(guard), push_(push), pull_(pull), feed_(feed), limits_(limits) {}
+
+  // Ends open follow-mode Changes streams (shutdown).
+  void Shutdown() { shutting_down_ = true; }
+
+  grpc::Status Push(grpc::ServerContext* ctx,
+                    grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) override;
+  grpc::Status Pull(grpc::ServerContext* ctx, const v1::PullRequest* req,
+                    grpc::ServerWriter<v1::PullResponse>* writer) override;
+  grpc::Status ListReceipts(grpc::ServerContext* ctx, const v1::ListReceiptsRequest* req,
+                            v1::ListReceiptsResponse* resp) override;
+  grpc::Status Changes(grpc::ServerContext* ctx, const v1::ChangesRequest* req,
+                       grpc::ServerWriter<v1::ChangesResponse>* writer) override;
+
+ private:
+  const AuthGuard* guard_;
+  PushCore* push_;
+  PullCore* pull_;
+  ChangeFeed* feed_;
+  SyncServiceLimits limits_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace fieldsync::rpc
+
+#endif  // FIELDSYNC_SERVER_RPC_SYNC_SERVICE_H_

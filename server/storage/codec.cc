@@ -1,0 +1,282 @@
+#include "server/storage/codec.h"
+
+#include "server/convert/convert.h"
+#include "server/storage/storage.pb.h"
+
+namespace fieldsync::codec {
+namespace {
+
+namespace pb = ::fieldsync::storage;
+using convert::FromProto;
+using convert::ToProto;
+
+template <typename M>
+absl::Status Parse(std::string_view in, M* msg, const char* what) {
+  if (!msg->ParseFromArray(in.data(), static_cast<int>(in.size()))) {
+    return absl::DataLossError(std::string("corrupt stored ") + what);
+  }
+  return absl::OkStatus();
+}
+
+void ToPb(const std::vector<ScopePair>& in,
+          google::protobuf::RepeatedPtrField<pb::ScopePairPb>* out) {
+  for (const auto& s : in) {
+    auto* p = out->Add();
+    p->set_field(s.field);
+    p->set_value(s.value);
+  }
+}
+
+std::vector<ScopePair> FromPb(const google::protobuf::RepeatedPtrField<pb::ScopePairPb>& in) {
+  std::vector<ScopePair> out;
+  out.reserve(in.size());
+  for (const auto& p : in) out.push_back({p.field(), p.value()});
+  return out;
+}
+
+}  // namespace
+
+std::string Encode(const Record& r) {
+  pb::RecordPb p;
+  p.set_record_id(r.record_id);
+  p.set_form_id(r.form_id);
+  p.set_form_version(r.form_version);
+  p.set_version(r.version);
+  p.set_seq(r.seq);
+  p.set_deleted(r.deleted);
+  p.set_open_conflict(r.open_conflict);
+  p.set_last_writer_device(r.last_writer_device);
+  ToProto(r.fields, p.mutable_fields());
+  for (const auto& [name, m] : r.field_meta) {
+    auto& mp = (*p.mutable_field_meta())[name];
+    mp.set_version(m.version);
+    ToProto(m.hlc, mp.mutable_hlc());
+    mp.set_device_id(m.device_id);
+  }
+  p.set_content_hash(r.content_hash);
+  p.set_updated_ms(r.updated_ms);
+  p.set_deleted_version(r.deleted_version);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, Record* out) {
+  pb::RecordPb p;
+  if (auto s = Parse(in, &p, "record"); !s.ok()) return s;
+  out->record_id = p.record_id();
+  out->form_id = p.form_id();
+  out->form_version = p.form_version();
+  out->version = p.version();
+  out->seq = p.seq();
+  out->deleted = p.deleted();
+  out->open_conflict = p.open_conflict();
+  out->last_writer_device = p.last_writer_device();
+  out->fields = FromProto(p.fields());
+  out->field_meta.clear();
+  for (const auto& [name, mp] : p.field_meta()) {
+    out->field_meta[name] = FieldMeta{mp.version(), FromProto(mp.hlc()), mp.device_id()};
+  }
+  out->content_hash = p.content_hash();
+  out->updated_ms = p.updated_ms();
+  out->deleted_version = p.deleted_version();
+  return absl::OkStatus();
+}
+
+std::string Encode(const ChangeEntry& c) {
+  pb::ChangePb p;
+  p.set_seq(c.seq);
+  p.set_record_id(c.record_id);
+  p.set_form_id(c.form_id);
+  p.set_form_version(c.form_version);
+  p.set_version(c.version);
+  p.set_created(c.created);
+  p.set_deleted_before(c.deleted_before);
+  p.set_deleted_after(c.deleted_after);
+  for (const auto& fc : c.changes) {
+    auto* f = p.add_changes();
+    f->set_field(fc.field);
+    ToProto(fc.before, f->mutable_before());
+    ToProto(fc.after, f->mutable_after());
+  }
+  ToPb(c.scope_before, p.mutable_scope_before());
+  ToPb(c.scope_after, p.mutable_scope_after());
+  p.set_device_id(c.device_id);
+  p.set_commit_time_ms(c.commit_time_ms);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, ChangeEntry* out) {
+  pb::ChangePb p;
+  if (auto s = Parse(in, &p, "change"); !s.ok()) return s;
+  out->seq = p.seq();
+  out->record_id = p.record_id();
+  out->form_id = p.form_id();
+  out->form_version = p.form_version();
+  out->version = p.version();
+  out->created = p.created();
+  out->deleted_before = p.deleted_before();
+  out->deleted_after = p.deleted_after();
+  out->changes.clear();
+  for (const auto& f : p.changes()) {
+    out->changes.push_back({f.field(), FromProto(f.before()), FromProto(f.after())});
+  }
+  out->scope_before = FromPb(p.scope_before());
+  out->scope_after = FromPb(p.scope_after());
+  out->device_id = p.device_id();
+  out->commit_time_ms = p.commit_time_ms();
+  return absl::OkStatus();
+}
+
+std::string Encode(const ConflictEntry& c) {
+  pb::ConflictPb p;
+  p.set_record_id(c.record_id);
+  p.set_form_id(c.form_id);
+  p.set_seq(c.seq);
+  p.set_field(c.field);
+  p.set_base_version(c.base_version);
+  ToProto(c.server_value, p.mutable_server_value());
+  ToProto(c.device_value, p.mutable_device_value());
+  p.set_server_writer(c.server_writer);
+  p.set_device_writer(c.device_writer);
+  ToProto(c.server_hlc, p.mutable_server_hlc());
+  ToProto(c.device_hlc, p.mutable_device_hlc());
+  p.set_device_won(c.device_won);
+  p.set_delete_conflict(c.delete_conflict);
+  p.set_device_seq(c.device_seq);
+  p.set_open(c.open);
+  p.set_created_ms(c.created_ms);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, ConflictEntry* out) {
+  pb::ConflictPb p;
+  if (auto s = Parse(in, &p, "conflict"); !s.ok()) return s;
+  out->record_id = p.record_id();
+  out->form_id = p.form_id();
+  out->seq = p.seq();
+  out->field = p.field();
+  out->base_version = p.base_version();
+  out->server_value = FromProto(p.server_value());
+  out->device_value = FromProto(p.device_value());
+  out->server_writer = p.server_writer();
+  out->device_writer = p.device_writer();
+  out->server_hlc = FromProto(p.server_hlc());
+  out->device_hlc = FromProto(p.device_hlc());
+  out->device_won = p.device_won();
+  out->delete_conflict = p.delete_conflict();
+  out->device_seq = p.device_seq();
+  out->open = p.open();
+  out->created_ms = p.created_ms();
+  return absl::OkStatus();
+}
+
+std::string Encode(const QuarantineEntry& q) {
+  pb::QuarantinePb p;
+  p.set_device_id(q.device_id);
+  ToProto(q.mutation, p.mutable_mutation());
+  for (const auto& e : q.errors) {
+    auto* ep = p.add_errors();
+    ep->set_field(e.field);
+    ep->set_description(e.description);
+  }
+  p.set_reason(q.reason);
+  p.set_received_ms(q.received_ms);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, QuarantineEntry* out) {
+  pb::QuarantinePb p;
+  if (auto s = Parse(in, &p, "quarantine entry"); !s.ok()) return s;
+  out->device_id = p.device_id();
+  out->mutation = FromProto(p.mutation());
+  out->errors.clear();
+  for (const auto& e : p.errors()) out->errors.push_back({e.field(), e.description()});
+  out->reason = p.reason();
+  out->received_ms = p.received_ms();
+  return absl::OkStatus();
+}
+
+std::string Encode(const Device& d) {
+  pb::DevicePb p;
+  p.set_device_id(d.device_id);
+  p.set_role(RoleName(d.role));
+  p.set_all_scopes(d.all_scopes);
+  ToPb(d.scopes, p.mutable_scopes());
+  p.set_token_hash(d.token_hash);
+  p.set_revoked(d.revoked);
+  p.set_created_ms(d.created_ms);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, Device* out) {
+  pb::DevicePb p;
+  if (auto s = Parse(in, &p, "device"); !s.ok()) return s;
+  out->device_id = p.device_id();
+  auto role = ParseRole(p.role());
+  if (!role) return absl::DataLossError("stored device has an unknown role");
+  out->role = *role;
+  out->all_scopes = p.all_scopes();
+  out->scopes = FromPb(p.scopes());
+  out->token_hash = p.token_hash();
+  out->revoked = p.revoked();
+  out->created_ms = p.created_ms();
+  return absl::OkStatus();
+}
+
+std::string Encode(const DeviceSyncState& s) {
+  pb::DeviceSyncStatePb p;
+  p.set_acked_seq(s.acked_seq);
+  p.set_last_seen_ms(s.last_seen_ms);
+  p.set_last_push_ms(s.last_push_ms);
+  p.set_last_pull_ms(s.last_pull_ms);
+  p.set_last_pull_seq(s.last_pull_seq);
+  p.set_clock_skew_ms(s.clock_skew_ms);
+  p.set_quarantined(s.quarantined);
+  p.set_conflicts(s.conflicts);
+  ToProto(s.report, p.mutable_report());
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, DeviceSyncState* out) {
+  pb::DeviceSyncStatePb p;
+  if (auto s = Parse(in, &p, "device state"); !s.ok()) return s;
+  out->acked_seq = p.acked_seq();
+  out->last_seen_ms = p.last_seen_ms();
+  out->last_push_ms = p.last_push_ms();
+  out->last_pull_ms = p.last_pull_ms();
+  out->last_pull_seq = p.last_pull_seq();
+  out->clock_skew_ms = p.clock_skew_ms();
+  out->quarantined = p.quarantined();
+  out->conflicts = p.conflicts();
+  out->report = FromProto(p.report());
+  return absl::OkStatus();
+}
+
+std::string Encode(const Receipt& r) {
+  v1::Receipt p;
+  ToProto(r, &p);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, Receipt* out) {
+  v1::Receipt p;
+  if (auto s = Parse(in, &p, "receipt"); !s.ok()) return s;
+  *out = FromProto(p);
+  return absl::OkStatus();
+}
+
+std::string Encode(const Form& f) {
+  v1::Form p;
+  ToProto(f, &p);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, Form* out) {
+  v1::Form p;
+  if (auto s = Parse(in, &p, "form"); !s.ok()) return s;
+  auto f = FromProto(p);
+  if (!f.ok()) return absl::DataLossError(std::string(f.status().message()));
+  *out = *std::move(f);
+  return absl::OkStatus();
+}
+
+}  // namespace fieldsync::codec

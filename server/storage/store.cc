@@ -1,0 +1,369 @@
+#include "server/storage/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/status.h"
+#include "server/storage/codec.h"
+#include "server/storage/keys.h"
+
+namespace fieldsync {
+namespace {
+
+// RocksDB statuses never leave this file.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(msg);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  return absl::InternalError(msg);
+}
+
+template <typename T>
+absl::StatusOr<std::optional<T>> GetDecoded(rocksdb::DB* db, const std::string& key,
+                                            const char* what) {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) return std::optional<T>();
+  FS_RETURN_IF_ERROR(FromRocks(s, what));
+  T out;
+  FS_RETURN_IF_ERROR(codec::Decode(value, &out));
+  return std::optional<T>(std::move(out));
+}
+
+// Iterates keys in [prefix_or_start, upper) calling fn(key, value) until it returns false.
+absl::Status Scan(rocksdb::DB* db, const std::string& start, const std::string& upper,
+                  const std::function<absl::StatusOr<bool>(rocksdb::Slice, rocksdb::Slice)>& fn) {
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice(upper);
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    FS_ASSIGN_OR_RETURN(bool more, fn(it->key(), it->value()));
+    if (!more) break;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+std::string_view View(rocksdb::Slice s) { return std::string_view(s.data(), s.size()); }
+
+// The last key (and value) starting with `prefix`; false if there is none.
+absl::StatusOr<bool> LastWithPrefix(rocksdb::DB* db, const std::string& prefix, std::string* key,
+                                    std::string* value) {
+  std::string upper = keys::PrefixSuccessor(prefix);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+  it->SeekToLast();
+  FS_RETURN_IF_ERROR(FromRocks(it->status(), "reverse scan"));
+  if (!it->Valid() || !it->key().starts_with(prefix)) return false;
+  if (key) *key = it->key().ToString();
+  if (value) *value = it->value().ToString();
+  return true;
+}
+
+}  // namespace
+
+struct Store::Internals {
+  std::shared_ptr<rocksdb::Cache> block_cache;
+};
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  std::unique_ptr<Store> store(new Store());
+  store->internals_ = std::make_unique<Internals>();
+  rocksdb::Options ro;
+  ro.create_if_missing = true;
+  ro.write_buffer_size = options.write_buffer_bytes;
+  ro.max_write_buffer_number = options.max_write_buffers;
+  ro.max_background_jobs = 2;
+  ro.bytes_per_sync = 1 << 20;
+  // Concurrent synced writers join one write group and share the fsync.
+  ro.enable_pipelined_write = false;
+  ro.max_total_wal_size = 4 * options.write_buffer_bytes;
+  rocksdb::BlockBasedTableOptions table;
+  store->internals_->block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.block_cache = store->internals_->block_cache;
+  table.cache_index_and_filter_blocks = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  ro.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (options.in_memory) {
+    store->mem_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    ro.env = store->mem_env_.get();
+  }
+  rocksdb::DB* db = nullptr;
+  FS_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(ro, options.path, &db),
+                               absl::StrCat("opening database at ", options.path)));
+  store->db_.reset(db);
+  return store;
+}
+
+Store::~Store() {
+  if (db_) {
+    db_->Close().PermitUncheckedError();
+    db_.reset();
+  }
+}
+
+// ---- Batch ---------------------------------------------------------------------------------
+
+Store::Batch::Batch() : batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+Store::Batch::~Batch() = default;
+
+void Store::Batch::PutRecord(const Record& r) {
+  batch_->Put(keys::RecordKey(r.record_id), codec::Encode(r)).PermitUncheckedError();
+}
+void Store::Batch::PutChange(const ChangeEntry& c) {
+  batch_->Put(keys::ChangeKey(c.seq), codec::Encode(c)).PermitUncheckedError();
+}
+void Store::Batch::DeleteChange(uint64_t seq) {
+  batch_->Delete(keys::ChangeKey(seq)).PermitUncheckedError();
+}
+void Store::Batch::PutScopeIndex(std::string_view form_id, const ScopePair& pair, uint64_t seq,
+                                 std::string_view record_id) {
+  batch_
+      ->Put(keys::ScopeIndexKey(form_id, pair.field, pair.value, seq),
+            rocksdb::Slice(record_id.data(), record_id.size()))
+      .PermitUncheckedError();
+}
+void Store::Batch::DeleteScopeIndex(std::string_view form_id, const ScopePair& pair,
+                                    uint64_t seq) {
+  batch_->Delete(keys::ScopeIndexKey(form_id, pair.field, pair.value, seq))
+      .PermitUncheckedError();
+}
+void Store::Batch::PutReceipt(std::string_view device_id, const Receipt& r) {
+  batch_->Put(keys::ReceiptKey(device_id, r.device_seq), codec::Encode(r)).PermitUncheckedError();
+}
+void Store::Batch::PutDeviceSyncState(std::string_view device_id, const DeviceSyncState& s) {
+  batch_->Put(keys::DeviceStateKey(device_id), codec::Encode(s)).PermitUncheckedError();
+}
+void Store::Batch::PutQuarantine(const QuarantineEntry& q) {
+  batch_->Put(keys::QuarantineKey(q.device_id, q.mutation.device_seq), codec::Encode(q))
+      .PermitUncheckedError();
+}
+void Store::Batch::PutConflict(const ConflictEntry& c) {
+  batch_->Put(keys::ConflictKey(c.record_id, c.device_writer, c.device_seq, c.field), codec::Encode(c))
+      .PermitUncheckedError();
+}
+void Store::Batch::PutDevice(const Device& d) {
+  batch_->Put(keys::DeviceKey(d.device_id), codec::Encode(d)).PermitUncheckedError();
+  if (!d.token_hash.empty()) {
+    batch_->Put(keys::TokenKey(d.token_hash), d.device_id).PermitUncheckedError();
+  }
+}
+void Store::Batch::DeleteTokenIndex(std::string_view token_hash) {
+  batch_->Delete(keys::TokenKey(token_hash)).PermitUncheckedError();
+}
+void Store::Batch::PutForm(const Form& f) {
+  batch_->Put(keys::FormKey(f.form_id, f.version), codec::Encode(f)).PermitUncheckedError();
+}
+void Store::Batch::PutMeta(std::string_view name, uint64_t value) {
+  std::string v;
+  keys::PutBigEndian64(&v, value);
+  batch_->Put(keys::MetaKey(name), v).PermitUncheckedError();
+}
+int Store::Batch::Count() const { return batch_->Count(); }
+size_t Store::Batch::ByteSize() const { return batch_->GetDataSize(); }
+
+absl::Status Store::Write(Batch& batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
+}
+
+// ---- Point reads ---------------------------------------------------------------------------
+
+absl::StatusOr<std::optional<Record>> Store::GetRecord(std::string_view record_id) const {
+  return GetDecoded<Record>(db_.get(), keys::RecordKey(record_id), "reading record");
+}
+
+absl::StatusOr<std::optional<Device>> Store::GetDevice(std::string_view device_id) const {
+  return GetDecoded<Device>(db_.get(), keys::DeviceKey(device_id), "reading device");
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetDeviceIdByTokenHash(
+    std::string_view token_hash) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys::TokenKey(token_hash), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  FS_RETURN_IF_ERROR(FromRocks(s, "reading token index"));
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::StatusOr<DeviceSyncState> Store::GetDeviceSyncState(std::string_view device_id) const {
+  FS_ASSIGN_OR_RETURN(auto state, GetDecoded<DeviceSyncState>(
+                                      db_.get(), keys::DeviceStateKey(device_id),
+                                      "reading device state"));
+  return state.value_or(DeviceSyncState{});
+}
+
+absl::StatusOr<std::optional<Receipt>> Store::GetReceipt(std::string_view device_id,
+                                                         uint64_t device_seq) const {
+  return GetDecoded<Receipt>(db_.get(), keys::ReceiptKey(device_id, device_seq),
+                             "reading receipt");
+}
+
+absl::StatusOr<std::optional<Form>> Store::GetForm(std::string_view form_id,
+                                                   uint32_t version) const {
+  if (version != 0) {
+    return GetDecoded<Form>(db_.get(), keys::FormKey(form_id, version), "reading form");
+  }
+  std::string value;
+  FS_ASSIGN_OR_RETURN(bool found, LastWithPrefix(db_.get(), keys::FormPrefix(form_id), nullptr,
+                                                 &value));
+  if (!found) return std::optional<Form>();
+  Form f;
+  FS_RETURN_IF_ERROR(codec::Decode(value, &f));
+  return std::optional<Form>(std::move(f));
+}
+
+absl::StatusOr<uint64_t> Store::GetMeta(std::string_view name) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys::MetaKey(name), &value);
+  if (s.IsNotFound()) return 0;
+  FS_RETURN_IF_ERROR(FromRocks(s, "reading meta"));
+  std::string_view in(value);
+  uint64_t v = 0;
+  if (!keys::GetBigEndian64(&in, &v)) return absl::DataLossError("corrupt meta value");
+  return v;
+}
+
+// ---- Scans ---------------------------------------------------------------------------------
+
+absl::StatusOr<std::vector<Receipt>> Store::ListReceipts(std::string_view device_id,
+                                                         uint64_t since, size_t limit) const {
+  std::vector<Receipt> out;
+  std::string prefix = keys::ReceiptPrefix(device_id);
+  FS_RETURN_IF_ERROR(Scan(db_.get(), keys::ReceiptKey(device_id, since),
+                          keys::PrefixSuccessor(prefix),
+                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                            if (out.size() >= limit) return false;
+                            Receipt r;
+                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &r));
+                            out.push_back(std::move(r));
+                            return true;
+                          }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Form>> Store::ListForms() const {
+  std::vector<Form> out;
+  std::string prefix = keys::FormsPrefix();
+  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
+                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                            Form f;
+                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &f));
+                            out.push_back(std::move(f));
+                            return true;
+                          }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Device>> Store::ListDevices() const {
+  std::vector<Device> out;
+  std::string prefix(1, keys::kDevice);
+  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
+                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                            Device d;
+                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &d));
+                            out.push_back(std::move(d));
+                            return true;
+                          }));
+  return out;
+}
+
+absl::StatusOr<std::vector<ChangeEntry>> Store::ReadChanges(uint64_t from_seq, uint64_t to_seq,
+                                                            size_t limit) const {
+  std::vector<ChangeEntry> out;
+  if (to_seq < from_seq || limit == 0) return out;
+  std::string upper = to_seq == UINT64_MAX ? keys::PrefixSuccessor(std::string(1, keys::kChange))
+                                           : keys::ChangeKey(to_seq + 1);
+  FS_RETURN_IF_ERROR(Scan(db_.get(), keys::ChangeKey(from_seq), upper,
+                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                            ChangeEntry c;
+                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &c));
+                            out.push_back(std::move(c));
+                            return out.size() < limit;
+                          }));
+  return out;
+}
+
+absl::StatusOr<uint64_t> Store::LastChangeSeq() const {
+  std::string key;
+  FS_ASSIGN_OR_RETURN(bool found,
+                      LastWithPrefix(db_.get(), std::string(1, keys::kChange), &key, nullptr));
+  if (!found) return 0;
+  auto seq = keys::ParseChangeKey(key);
+  if (!seq) return absl::DataLossError("corrupt change key");
+  return *seq;
+}
+
+absl::Status Store::ScanScopeIndex(
+    std::string_view form_id, const ScopePair& pair, uint64_t after_seq, uint64_t to_seq,
+    const std::function<bool(uint64_t seq, std::string_view record_id)>& fn) const {
+  if (to_seq <= after_seq) return absl::OkStatus();
+  std::string prefix = keys::ScopeIndexPrefix(form_id, pair.field, pair.value);
+  std::string start = keys::ScopeIndexKey(form_id, pair.field, pair.value, after_seq + 1);
+  std::string upper = to_seq == UINT64_MAX
+                          ? keys::PrefixSuccessor(prefix)
+                          : keys::ScopeIndexKey(form_id, pair.field, pair.value, to_seq + 1);
+  return Scan(db_.get(), start, upper,
+              [&](rocksdb::Slice k, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                auto seq = keys::ParseScopeIndexSeq(View(k), prefix);
+                if (!seq) return absl::DataLossError("corrupt scope index key");
+                return fn(*seq, View(v));
+              });
+}
+
+absl::StatusOr<std::vector<ConflictEntry>> Store::ListConflicts(
+    std::string_view record_id) const {
+  std::vector<ConflictEntry> out;
+  std::string prefix = keys::ConflictPrefix(record_id);
+  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
+                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                            ConflictEntry c;
+                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &c));
+                            out.push_back(std::move(c));
+                            return true;
+                          }));
+  return out;
+}
+
+absl::StatusOr<std::vector<QuarantineEntry>> Store::ListQuarantine(
+    std::string_view device_id) const {
+  std::vector<QuarantineEntry> out;
+  std::string prefix = keys::QuarantinePrefix(device_id);
+  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
+                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                            QuarantineEntry q;
+                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &q));
+                            out.push_back(std::move(q));
+                            return true;
+                          }));
+  return out;
+}
+
+StoreStats Store::Stats() const {
+  StoreStats s;
+  uint64_t v = 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) {
+    s.memtable_bytes = v;
+  }
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &v)) {
+    s.live_sst_bytes = v;
+  }
+  s.block_cache_bytes = internals_->block_cache ? internals_->block_cache->GetUsage() : 0;
+  return s;
+}
+
+absl::Status Store::Flush() { return FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush"); }
+
+}  // namespace fieldsync

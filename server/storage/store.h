@@ -1,0 +1,134 @@
+// Store: the only code that talks to RocksDB. Typed reads and a typed write batch over the
+// key layouts in keys.h. Thread-safe: any number of readers and writers; callers that need
+// read-modify-write atomicity serialise themselves (see sync/lock_table.h).
+#ifndef FIELDSYNC_SERVER_STORAGE_STORE_H_
+#define FIELDSYNC_SERVER_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/common/model.h"
+
+namespace rocksdb {
+class DB;
+class Env;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace fieldsync {
+
+struct StoreOptions {
+  // Folder of the RocksDB database; created if missing.
+  std::string path;
+  // Keep everything in memory (rocksdb's MemEnv): for unit tests.
+  bool in_memory = false;
+  // Memory bounds: block cache and memtables. Neither grows with data size.
+  size_t block_cache_bytes = 64 << 20;
+  size_t write_buffer_bytes = 32 << 20;
+  int max_write_buffers = 3;
+};
+
+// Approximate engine figures, for metrics and benchmarks.
+struct StoreStats {
+  uint64_t memtable_bytes = 0;
+  uint64_t block_cache_bytes = 0;
+  uint64_t live_sst_bytes = 0;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the database at options.path.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // A set of writes applied atomically by Write(). Not thread-safe.
+  class Batch {
+   public:
+    Batch();
+    ~Batch();
+    void PutRecord(const Record& r);
+    void PutChange(const ChangeEntry& c);
+    void DeleteChange(uint64_t seq);
+    void PutScopeIndex(std::string_view form_id, const ScopePair& pair, uint64_t seq,
+                       std::string_view record_id);
+    void DeleteScopeIndex(std::string_view form_id, const ScopePair& pair, uint64_t seq);
+    void PutReceipt(std::string_view device_id, const Receipt& r);
+    void PutDeviceSyncState(std::string_view device_id, const DeviceSyncState& s);
+    void PutQuarantine(const QuarantineEntry& q);
+    void PutConflict(const ConflictEntry& c);
+    // Also maintains the token-hash index.
+    void PutDevice(const Device& d);
+    void DeleteTokenIndex(std::string_view token_hash);
+    void PutForm(const Form& f);
+    void PutMeta(std::string_view name, uint64_t value);
+    // Number of operations so far.
+    int Count() const;
+    // Bytes of the encoded batch.
+    size_t ByteSize() const;
+
+   private:
+    friend class Store;
+    std::unique_ptr<rocksdb::WriteBatch> batch_;
+  };
+
+  // Applies `batch` atomically. With `sync`, returns only after the WAL is on disk;
+  // concurrent synced writers share fsyncs (RocksDB group commit).
+  absl::Status Write(Batch& batch, bool sync);
+
+  // ---- Point reads. NOT_FOUND is reported as std::nullopt, not as an error. ----
+  absl::StatusOr<std::optional<Record>> GetRecord(std::string_view record_id) const;
+  absl::StatusOr<std::optional<Device>> GetDevice(std::string_view device_id) const;
+  absl::StatusOr<std::optional<std::string>> GetDeviceIdByTokenHash(
+      std::string_view token_hash) const;
+  // A device that never synced has the default state.
+  absl::StatusOr<DeviceSyncState> GetDeviceSyncState(std::string_view device_id) const;
+  absl::StatusOr<std::optional<Receipt>> GetReceipt(std::string_view device_id,
+                                                    uint64_t device_seq) const;
+  // version 0 is the latest version of form_id.
+  absl::StatusOr<std::optional<Form>> GetForm(std::string_view form_id, uint32_t version) const;
+  absl::StatusOr<uint64_t> GetMeta(std::string_view name) const;  // 0 if absent
+
+  // ---- Scans. ----
+  // Receipts of `device_id` with device_seq >= since, ascending, at most `limit`.
+  absl::StatusOr<std::vector<Receipt>> ListReceipts(std::string_view device_id, uint64_t since,
+                                                    size_t limit) const;
+  // Every version of every form, ordered by (form_id, version).
+  absl::StatusOr<std::vector<Form>> ListForms() const;
+  // Every device, ordered by device id.
+  absl::StatusOr<std::vector<Device>> ListDevices() const;
+  // Change-log entries with from_seq <= seq <= to_seq, ascending, at most `limit`.
+  absl::StatusOr<std::vector<ChangeEntry>> ReadChanges(uint64_t from_seq, uint64_t to_seq,
+                                                       size_t limit) const;
+  // The highest seq in the change log, 0 if empty.
+  absl::StatusOr<uint64_t> LastChangeSeq() const;
+  // Scope index entries of (form_id, pair) with after_seq < seq <= to_seq, ascending; calls
+  // fn(seq, record_id) until it returns false.
+  absl::Status ScanScopeIndex(
+      std::string_view form_id, const ScopePair& pair, uint64_t after_seq, uint64_t to_seq,
+      const std::function<bool(uint64_t seq, std::string_view record_id)>& fn) const;
+  absl::StatusOr<std::vector<ConflictEntry>> ListConflicts(std::string_view record_id) const;
+  absl::StatusOr<std::vector<QuarantineEntry>> ListQuarantine(std::string_view device_id) const;
+
+  StoreStats Stats() const;
+  // Flushes memtables (used by tests and benchmarks that measure on-disk state).
+  absl::Status Flush();
+
+ private:
+  Store() = default;
+  std::unique_ptr<rocksdb::Env> mem_env_;
+  std::unique_ptr<rocksdb::DB> db_;
+  struct Internals;
+  std::unique_ptr<Internals> internals_;
+};
+
+}  // namespace fieldsync
+
+#endif  // FIELDSYNC_SERVER_STORAGE_STORE_H_

@@ -1,0 +1,73 @@
+// Hands out global commit seqs and tracks which are durable, so that readers never see a seq
+// while a lower one may still commit. Concurrent batches write in any order; the visible
+// head is the highest seq below which every allocated seq has finished (committed or
+// abandoned). Pull and the change feed read only up to the visible head, so a cursor never
+// skips a change that commits late. Thread-safe.
+#ifndef FIELDSYNC_SERVER_SYNC_COMMIT_SEQUENCER_H_
+#define FIELDSYNC_SERVER_SYNC_COMMIT_SEQUENCER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <set>
+
+namespace fieldsync {
+
+class CommitSequencer {
+ public:
+  // `head` is the highest seq already durable (from the change log at start-up).
+  explicit CommitSequencer(uint64_t head) : next_(head + 1), visible_(head) {}
+
+  // Reserves the next seq; the caller must Finish() it, whether its write succeeded or not.
+  uint64_t Allocate() {
+    std::lock_guard<std::mutex> l(mu_);
+    uint64_t s = next_++;
+    in_flight_.insert(s);
+    return s;
+  }
+
+  // Marks `seq` finished and advances the visible head; wakes waiters if it moved.
+  void Finish(uint64_t seq) {
+    std::lock_guard<std::mutex> l(mu_);
+    in_flight_.erase(seq);
+    uint64_t v = in_flight_.empty() ? next_ - 1 : *in_flight_.begin() - 1;
+    if (v != visible_) {
+      visible_ = v;
+      cv_.notify_all();
+    }
+  }
+
+  uint64_t VisibleHead() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return visible_;
+  }
+
+  // Blocks until the visible head exceeds `seq`, `deadline` passes or `Wake()` is called.
+  // Returns the visible head.
+  uint64_t WaitBeyond(uint64_t seq, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> l(mu_);
+    uint64_t wakes = wakes_;
+    cv_.wait_until(l, deadline, [&] { return visible_ > seq || wakes_ != wakes; });
+    return visible_;
+  }
+
+  // Wakes every waiter (shutdown).
+  void Wake() {
+    std::lock_guard<std::mutex> l(mu_);
+    ++wakes_;
+    cv_.notify_all();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t next_;
+  uint64_t visible_;
+  uint64_t wakes_ = 0;
+  std::set<uint64_t> in_flight_;
+};
+
+}  // namespace fieldsync
+
+#endif  // FIELDSYNC_SERVER_SYNC_COMMIT_SEQUENCER_H_

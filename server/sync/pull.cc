@@ -1,0 +1,155 @@
+#include "server/sync/pull.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/hash.h"
+#include "server/common/status.h"
+#include "server/storage/keys.h"
+#include "server/sync/scope.h"
+
+namespace fieldsync {
+
+namespace {
+constexpr char kCursorVersion = 1;
+}  // namespace
+
+std::string EncodeCursor(const Cursor& c) {
+  std::string out(1, kCursorVersion);
+  keys::PutBigEndian64(&out, c.seq);
+  keys::PutBigEndian64(&out, c.fingerprint);
+  return out;
+}
+
+absl::StatusOr<Cursor> DecodeCursor(std::string_view bytes) {
+  Cursor c;
+  if (bytes.size() != 17 || bytes[0] != kCursorVersion) {
+    return absl::InvalidArgumentError("malformed cursor: pass back a cursor the server issued");
+  }
+  bytes.remove_prefix(1);
+  keys::GetBigEndian64(&bytes, &c.seq);
+  keys::GetBigEndian64(&bytes, &c.fingerprint);
+  return c;
+}
+
+uint64_t ScopeFingerprint(const Device& device, std::vector<std::string> form_ids) {
+  std::vector<ScopePair> scopes = device.scopes;
+  std::sort(scopes.begin(), scopes.end());
+  std::sort(form_ids.begin(), form_ids.end());
+  std::string buf = absl::StrCat(device.all_scopes ? "*" : "-", "|");
+  for (const auto& s : scopes) absl::StrAppend(&buf, s.field.size(), ":", s.field, s.value.size(), ":", s.value);
+  absl::StrAppend(&buf, "|");
+  for (const auto& f : form_ids) absl::StrAppend(&buf, f.size(), ":", f);
+  std::string h = Sha256Hex(buf);
+  return std::stoull(h.substr(0, 16), nullptr, 16);
+}
+
+PullCore::PullCore(Store* store, FormRegistry* forms, LockTable* locks,
+                   CommitSequencer* sequencer, Clock* clock, PullLimits limits)
+    : store_(store),
+      forms_(forms),
+      locks_(locks),
+      sequencer_(sequencer),
+      clock_(clock),
+      limits_(limits) {}
+
+absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& query) {
+  if (query.form_ids.size() > limits_.max_forms) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most ", limits_.max_forms, " form ids per pull"));
+  }
+  const uint32_t limit = query.limit == 0 ? limits_.default_page
+                                          : std::min(query.limit, limits_.max_page);
+  const uint64_t fingerprint = ScopeFingerprint(device, query.form_ids);
+  const uint64_t head = sequencer_->VisibleHead();
+
+  uint64_t after = 0;
+  if (!query.cursor.empty()) {
+    FS_ASSIGN_OR_RETURN(Cursor c, DecodeCursor(query.cursor));
+    if (c.fingerprint != fingerprint) {
+      return ResyncRequiredError("your scopes or form filter changed since this cursor");
+    }
+    FS_ASSIGN_OR_RETURN(uint64_t min_retained, store_->GetMeta(keys::kMinRetainedSeq));
+    if (c.seq + 1 < min_retained) {
+      return ResyncRequiredError(
+          absl::StrCat("cursor is older than the retained change log (oldest seq ",
+                       min_retained, ")"));
+    }
+    if (c.seq > head) {
+      return ResyncRequiredError("cursor is ahead of this server (restored from a backup?)");
+    }
+    after = c.seq;
+  }
+
+  std::vector<std::string> form_ids = query.form_ids;
+  if (form_ids.empty()) {
+    FS_ASSIGN_OR_RETURN(form_ids, forms_->FormIds());
+  }
+  std::vector<ScopePair> pairs =
+      device.all_scopes ? std::vector<ScopePair>{FormWidePair()} : device.scopes;
+
+  // Read up to limit+1 entries of every (form, coordinate) index; the first `limit` distinct
+  // seqs of their merge are then complete (see DESIGN.md "Pull").
+  std::map<uint64_t, std::string> entries;  // seq -> record_id (one change per seq)
+  for (const auto& form_id : form_ids) {
+    for (const auto& pair : pairs) {
+      uint32_t n = 0;
+      FS_RETURN_IF_ERROR(store_->ScanScopeIndex(
+          form_id, pair, after, head, [&](uint64_t seq, std::string_view record_id) {
+            entries.emplace(seq, std::string(record_id));
+            return ++n <= limit;
+          }));
+    }
+  }
+
+  PullPage page;
+  std::map<std::string, std::optional<Record>> cache;
+  std::set<std::string> emitted;
+  uint64_t last = after;
+  uint32_t consumed = 0;
+  for (const auto& [seq, record_id] : entries) {
+    if (consumed == limit) {
+      page.has_more = true;
+      break;
+    }
+    ++consumed;
+    last = seq;
+    auto it = cache.find(record_id);
+    if (it == cache.end()) {
+      FS_ASSIGN_OR_RETURN(auto rec, store_->GetRecord(record_id));
+      it = cache.emplace(record_id, std::move(rec)).first;
+    }
+    if (!it->second || emitted.count(record_id)) continue;
+    const Record& rec = *it->second;
+    auto schema = forms_->Get(rec.form_id, rec.form_version);
+    if (!schema.ok()) return schema.status();
+    const bool visible = InScope(device, (*schema)->ScopeOf(rec.fields));
+    if (visible && rec.seq != seq) continue;  // a later entry carries its latest version
+    PulledRecord out;
+    out.record = rec;
+    out.out_of_scope = !visible;
+    if (out.out_of_scope) {
+      // The device learns only that the record left its scope, nothing of its contents.
+      out.record.fields.clear();
+      out.record.field_meta.clear();
+    }
+    page.records.push_back(std::move(out));
+    emitted.insert(record_id);
+  }
+  if (!page.has_more) last = std::max(last, head);
+  page.next_cursor = EncodeCursor(Cursor{last, fingerprint});
+
+  // Remember the device's progress (not synced: losing it costs only a stale status).
+  LockTable::Guard guard = locks_->Lock({"d" + device.device_id});
+  FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(device.device_id));
+  state.last_seen_ms = state.last_pull_ms = clock_->NowMs();
+  state.last_pull_seq = last;
+  Store::Batch batch;
+  batch.PutDeviceSyncState(device.device_id, state);
+  FS_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/false));
+  return page;
+}
+
+}  // namespace fieldsync

@@ -1,0 +1,288 @@
+#include "server/sync/push.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/status.h"
+#include "server/sync/merge.h"
+#include "server/sync/scope.h"
+
+namespace fieldsync {
+
+// Everything one batch has read and decided so far; written in one WriteBatch at the end.
+struct PushCore::BatchState {
+  Store::Batch batch;
+  DeviceSyncState device_state;
+  std::map<std::string, Record> overlay;         // records changed earlier in this batch
+  std::map<uint64_t, Receipt> receipts_by_seq;   // receipts stored by this batch
+  std::vector<uint64_t> seqs;                    // allocated; Finish()ed by the caller
+  int64_t now_ms = 0;
+};
+
+PushCore::PushCore(Store* store, FormRegistry* forms, LockTable* locks,
+                   CommitSequencer* sequencer, Clock* clock, PushLimits limits)
+    : store_(store),
+      forms_(forms),
+      locks_(locks),
+      sequencer_(sequencer),
+      clock_(clock),
+      limits_(limits) {}
+
+namespace {
+
+std::string DeviceLockKey(const std::string& device_id) { return "d" + device_id; }
+std::string RecordLockKey(const std::string& record_id) { return "r" + record_id; }
+
+// Finishes allocated seqs on every exit path, so a failed write never stalls readers.
+class SeqReleaser {
+ public:
+  SeqReleaser(CommitSequencer* s, std::vector<uint64_t>* seqs) : s_(s), seqs_(seqs) {}
+  ~SeqReleaser() {
+    for (uint64_t seq : *seqs_) s_->Finish(seq);
+  }
+
+ private:
+  CommitSequencer* s_;
+  std::vector<uint64_t>* seqs_;
+};
+
+bool ValidRecordId(const std::string& id, size_t max_bytes) {
+  if (id.empty() || id.size() > max_bytes) return false;
+  for (unsigned char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;  // printable ASCII, no spaces
+  }
+  return true;
+}
+
+std::vector<ScopePair> WithFormWide(std::vector<ScopePair> pairs) {
+  pairs.push_back(FormWidePair());
+  return pairs;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
+                                                    const std::vector<Mutation>& batch,
+                                                    const DeviceReport* report) {
+  if (batch.size() > limits_.max_mutations_per_batch) {
+    return absl::InvalidArgumentError(absl::StrCat("batch has ", batch.size(),
+                                                   " mutations; the limit is ",
+                                                   limits_.max_mutations_per_batch));
+  }
+  std::vector<std::string> lock_keys{DeviceLockKey(device.device_id)};
+  for (const auto& m : batch) lock_keys.push_back(RecordLockKey(m.record_id));
+  LockTable::Guard guard = locks_->Lock(lock_keys);
+
+  BatchState st;
+  SeqReleaser releaser(sequencer_, &st.seqs);
+  st.now_ms = clock_->NowMs();
+  FS_ASSIGN_OR_RETURN(st.device_state, store_->GetDeviceSyncState(device.device_id));
+
+  std::vector<Receipt> receipts;
+  receipts.reserve(batch.size());
+  for (const auto& m : batch) {
+    const uint64_t expected = st.device_state.acked_seq + 1;
+    if (m.device_seq == 0) {
+      Receipt r;
+      r.record_id = m.record_id;
+      r.outcome = Outcome::kRejected;
+      r.errors.push_back({"device_seq", "must be 1 or more"});
+      receipts.push_back(std::move(r));
+      continue;
+    }
+    if (m.device_seq < expected) {
+      // A retransmission: answer with what the first delivery got; apply nothing.
+      std::optional<Receipt> stored;
+      if (auto it = st.receipts_by_seq.find(m.device_seq); it != st.receipts_by_seq.end()) {
+        stored = it->second;
+      } else {
+        FS_ASSIGN_OR_RETURN(stored, store_->GetReceipt(device.device_id, m.device_seq));
+      }
+      Receipt r = stored.value_or(Receipt{});
+      r.device_seq = m.device_seq;
+      if (r.record_id.empty()) r.record_id = m.record_id;
+      r.original_outcome = stored ? std::optional<Outcome>(stored->outcome) : std::nullopt;
+      r.outcome = Outcome::kDuplicate;
+      receipts.push_back(std::move(r));
+      continue;
+    }
+    if (m.device_seq > expected) {
+      Receipt r;
+      r.device_seq = m.device_seq;
+      r.record_id = m.record_id;
+      r.outcome = Outcome::kOutOfOrder;
+      r.expected_device_seq = expected;
+      receipts.push_back(std::move(r));
+      continue;
+    }
+    FS_ASSIGN_OR_RETURN(Receipt r, ApplyOne(device, m, &st));
+    st.batch.PutReceipt(device.device_id, r);
+    st.receipts_by_seq[r.device_seq] = r;
+    st.device_state.acked_seq = m.device_seq;
+    receipts.push_back(std::move(r));
+  }
+
+  st.device_state.last_seen_ms = st.now_ms;
+  st.device_state.last_push_ms = st.now_ms;
+  if (report != nullptr) {
+    st.device_state.report = *report;
+    if (report->device_clock_ms != 0) {
+      st.device_state.clock_skew_ms = report->device_clock_ms - st.now_ms;
+    }
+  }
+  st.batch.PutDeviceSyncState(device.device_id, st.device_state);
+  // Acknowledge only after the WAL is on disk.
+  FS_RETURN_IF_ERROR(store_->Write(st.batch, /*sync=*/true));
+  return receipts;
+}
+
+Receipt PushCore::Quarantine(const Device& device, const Mutation& m, Receipt receipt,
+                             std::vector<FieldError> errors, std::string reason,
+                             BatchState* st) {
+  QuarantineEntry q;
+  q.device_id = device.device_id;
+  q.mutation = m;
+  q.errors = errors;
+  q.reason = std::move(reason);
+  q.received_ms = st->now_ms;
+  st->batch.PutQuarantine(q);
+  st->device_state.quarantined++;
+  receipt.errors = std::move(errors);
+  return receipt;
+}
+
+absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation& m,
+                                           BatchState* st) {
+  Receipt receipt;
+  receipt.device_seq = m.device_seq;
+  receipt.record_id = m.record_id;
+  receipt.content_hash = ContentHash(m);
+  receipt.outcome = Outcome::kRejected;
+  auto reject = [&](std::string reason, std::vector<FieldError> errors) {
+    return Quarantine(device, m, receipt, std::move(errors), std::move(reason), st);
+  };
+
+  if (!ValidRecordId(m.record_id, limits_.max_record_id_bytes)) {
+    return reject("invalid", {{"record_id", absl::StrCat("must be 1 to ",
+                                                          limits_.max_record_id_bytes,
+                                                          " printable ASCII characters")}});
+  }
+  if (m.op != MutationOp::kUpsert && m.op != MutationOp::kDelete) {
+    return reject("invalid", {{"op", "must be UPSERT or DELETE"}});
+  }
+  auto schema_or = forms_->Get(m.form_id, m.form_version);
+  if (!schema_or.ok()) {
+    if (schema_or.status().code() != absl::StatusCode::kNotFound) return schema_or.status();
+    return reject("unknown_form", {{"form_id", absl::StrCat("form '", m.form_id, "' version ",
+                                                            m.form_version,
+                                                            " is not published")}});
+  }
+  const FormSchema& schema = **schema_or;
+  if (m.form_version == 0) {
+    return reject("invalid", {{"form_version", "must name a published version"}});
+  }
+  if (m.op == MutationOp::kDelete && !m.fields.empty()) {
+    return reject("invalid", {{"fields", "a delete carries no fields"}});
+  }
+  if (auto errors = schema.CheckValues(m.fields, limits_.record); !errors.empty()) {
+    return reject("invalid", std::move(errors));
+  }
+
+  const Record* current = nullptr;
+  std::optional<Record> loaded;
+  if (auto it = st->overlay.find(m.record_id); it != st->overlay.end()) {
+    current = &it->second;
+  } else {
+    FS_ASSIGN_OR_RETURN(loaded, store_->GetRecord(m.record_id));
+    if (loaded) current = &*loaded;
+  }
+  std::vector<ScopePair> scope_before;
+  if (current != nullptr) {
+    scope_before = schema.ScopeOf(current->fields);
+    // The same answer whether or not the record exists elsewhere: nothing leaks.
+    if (!InScope(device, scope_before)) {
+      return reject("scope", {{"", "record is outside your scope"}});
+    }
+  }
+
+  MergeResult res = Merge(schema.form(), current, m, device.device_id, st->now_ms);
+  if (res.outcome == Outcome::kRejected) {
+    return reject(res.reject_reason, std::move(res.errors));
+  }
+  if (res.quarantine_as_conflict) {
+    receipt.outcome = Outcome::kConflict;
+    receipt.record_version = res.record.version;
+    return Quarantine(device, m, receipt, std::move(res.errors), res.reject_reason, st);
+  }
+
+  std::vector<ScopePair> scope_after = schema.ScopeOf(res.record.fields);
+  if (res.changed) {
+    if (!res.record.deleted) {
+      if (auto errors = schema.CheckRequired(res.record.fields); !errors.empty()) {
+        return reject("invalid", std::move(errors));
+      }
+    }
+    if (!InScope(device, scope_after)) {
+      return reject("scope", {{"", "record would be outside your scope"}});
+    }
+    const uint64_t seq = sequencer_->Allocate();
+    st->seqs.push_back(seq);
+    res.record.seq = seq;
+
+    ChangeEntry change;
+    change.seq = seq;
+    change.record_id = m.record_id;
+    change.form_id = m.form_id;
+    change.form_version = res.record.form_version;
+    change.version = res.record.version;
+    change.created = current == nullptr;
+    change.deleted_before = current != nullptr && current->deleted;
+    change.deleted_after = res.record.deleted;
+    change.changes = std::move(res.field_changes);
+    change.scope_before = scope_before;
+    change.scope_after = scope_after;
+    change.device_id = device.device_id;
+    change.commit_time_ms = st->now_ms;
+
+    // Per-scope change index: move the record's entries to the new seq under every
+    // coordinate it had or has; a coordinate it left keeps an exit entry at the new seq.
+    std::set<ScopePair> pairs;
+    if (current != nullptr) {
+      for (const auto& p : WithFormWide(scope_before)) {
+        st->batch.DeleteScopeIndex(m.form_id, p, current->seq);
+        pairs.insert(p);
+      }
+    }
+    for (const auto& p : WithFormWide(scope_after)) pairs.insert(p);
+    for (const auto& p : pairs) st->batch.PutScopeIndex(m.form_id, p, seq, m.record_id);
+
+    st->batch.PutRecord(res.record);
+    st->batch.PutChange(change);
+    receipt.seq = seq;
+  } else if (res.metadata_changed) {
+    st->batch.PutRecord(res.record);
+  }
+  for (auto& c : res.conflicts) {
+    c.seq = res.record.seq;
+    st->batch.PutConflict(c);
+  }
+  st->device_state.conflicts += res.conflicts.size();
+  if (res.changed || res.metadata_changed) st->overlay[m.record_id] = res.record;
+
+  receipt.outcome = res.outcome;
+  receipt.record_version = res.record.version;
+  receipt.conflict_fields = std::move(res.conflict_fields);
+  return receipt;
+}
+
+absl::StatusOr<ReceiptList> PushCore::ListReceipts(const Device& device, uint64_t since,
+                                                   size_t limit) {
+  ReceiptList out;
+  FS_ASSIGN_OR_RETURN(out.receipts, store_->ListReceipts(device.device_id, since, limit));
+  FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(device.device_id));
+  out.acked_device_seq = state.acked_seq;
+  return out;
+}
+
+}  // namespace fieldsync

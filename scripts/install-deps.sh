@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything fieldsync needs to build and test on Debian 12 (run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake pkg-config ccache git ca-certificates \
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+  librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libre2-dev \
+  libabsl-dev grpc-proto >/dev/null
+# Node.js runs the wire test in another gRPC implementation (@grpc/grpc-js).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ -f tests/node/package-lock.json ]; then
+  npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+fi

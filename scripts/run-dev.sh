@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds, and runs fieldsyncd on an embedded default: a local
+# RocksDB folder (./data/fieldsync), loopback only (127.0.0.1:7443), plaintext development
+# mode, the example forms of deploy/forms. First run creates two devices whose tokens are
+# written to ./data/tokens/ (readable by the owner only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+scripts/build.sh build -DFIELDSYNC_BUILD_TESTS=OFF -DFIELDSYNC_BUILD_BENCH=OFF
+
+bin=build/server/app/fieldsyncd
+data=data/fieldsync
+mkdir -p data/tokens
+chmod 700 data/tokens
+if [ ! -f data/tokens/admin ]; then
+  "$bin" device add --data-dir "$data" --id admin --role admin --all-scopes \
+    --token-file data/tokens/admin
+  "$bin" device add --data-dir "$data" --id tablet-ninewa-01 --role enumerator \
+    --scope governorate=Ninewa --token-file data/tokens/tablet-ninewa-01
+  "$bin" device add --data-dir "$data" --id post-bp-001 --role border_officer \
+    --scope border_point=BP-001 --token-file data/tokens/post-bp-001
+fi
+echo "tokens: $(pwd)/data/tokens/ (send as 'authorization: Bearer <token>')"
+exec "$bin" serve --data-dir "$data" --listen "${FIELDSYNC_LISTEN:-127.0.0.1:7443}" \
+  --dev-plaintext --reflection --forms-dir deploy/forms

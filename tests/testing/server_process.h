@@ -1,0 +1,60 @@
+// Runs a real fieldsyncd process on loopback, port 0, for integration and crash tests.
+#ifndef FIELDSYNC_TESTS_TESTING_SERVER_PROCESS_H_
+#define FIELDSYNC_TESTS_TESTING_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace fieldsync::testing {
+
+// The fieldsyncd binary under test (set by CMake).
+std::string FieldsyncdPath();
+// deploy/forms of the source tree (set by CMake).
+std::string FormsDir();
+
+struct DeviceSpec {
+  std::string id;
+  std::string role = "enumerator";
+  std::vector<std::string> scopes;  // "field=value"; empty with all_scopes
+  bool all_scopes = false;
+};
+
+class ServerProcess {
+ public:
+  // `data_dir` persists across Restart(); `extra_flags` are passed to `fieldsyncd serve`.
+  explicit ServerProcess(std::string data_dir, std::vector<std::string> extra_flags = {});
+  ~ServerProcess();  // SIGKILLs a running server
+
+  // Creates a device offline (server must be stopped); returns its token.
+  std::string AddDevice(const DeviceSpec& spec);
+  void RevokeDevice(const std::string& id);
+
+  // Starts the server and waits (at most `timeout`) until it has written its port.
+  // Returns false if it exited or timed out; `log()` then tells why.
+  bool Start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Sends `sig` and waits for the process to exit; returns its exit status (as waitpid).
+  int Stop(int sig);
+  void Kill() { Stop(9); }
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+
+  int port() const { return port_; }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string log() const;
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  std::string data_dir_;
+  std::vector<std::string> extra_flags_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_path_;
+  std::string port_path_;
+};
+
+}  // namespace fieldsync::testing
+
+#endif  // FIELDSYNC_TESTS_TESTING_SERVER_PROCESS_H_

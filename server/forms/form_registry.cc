@@ -26,15 +26,14 @@ absl::Status NotFound(const std::string& form_id, uint32_t version) {
 FormRegistry::FormRegistry(Store* store, SchemaLimits limits) : store_(store), limits_(limits) {}
 
 absl::StatusOr<bool> FormRegistry::Publish(const Form& form) {
-  FS_ASSIGN_OR_RETURN(std::shared_ptr<const FormSchema> schema,
-                      FormSchema::Compile(form, limits_));
+  FS_ASSIGN_OR_RETURN(std::shared_ptr<const FormSchema> schema, FormSchema::Compile(form, limits_));
   absl::MutexLock publish_lock(&publish_mu_);
   FS_ASSIGN_OR_RETURN(std::optional<Form> existing, store_->GetForm(form.form_id, form.version));
   if (existing.has_value()) {
     if (SameFormDefinition(*existing, form)) return false;
-    return absl::AlreadyExistsError(absl::StrCat(
-        "form ", form.form_id, " version ", form.version,
-        " is already published with a different definition; publish a new version"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("form ", form.form_id, " version ", form.version,
+                     " is already published with a different definition; publish a new version"));
   }
   FS_ASSIGN_OR_RETURN(std::optional<Form> latest, store_->GetForm(form.form_id, 0));
   uint32_t latest_version = std::max(form.version, latest ? latest->version : 0);

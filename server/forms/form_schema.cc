@@ -33,8 +33,8 @@ absl::Status Invalid(const Form& form, absl::string_view what) {
 }
 
 bool IsIdChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '.' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
 }
 
 bool ValidFormId(const std::string& id) {
@@ -51,13 +51,10 @@ bool ValidFieldName(const std::string& name) {
 
 bool KnownType(FieldType t) {
   int v = static_cast<int>(t);
-  return v >= static_cast<int>(FieldType::kString) &&
-         v <= static_cast<int>(FieldType::kAttachment);
+  return v >= static_cast<int>(FieldType::kString) && v <= static_cast<int>(FieldType::kAttachment);
 }
 
-bool IsSelect(FieldType t) {
-  return t == FieldType::kSelectOne || t == FieldType::kSelectMultiple;
-}
+bool IsSelect(FieldType t) { return t == FieldType::kSelectOne || t == FieldType::kSelectMultiple; }
 
 // Bounds as people write them: "100", "2.5", "-90".
 std::string FormatNumber(double d) {
@@ -245,8 +242,8 @@ absl::Status CheckAggregations(const Form& form) {
 FormSchema::FormSchema() = default;
 FormSchema::~FormSchema() = default;
 
-absl::StatusOr<std::shared_ptr<const FormSchema>> FormSchema::Compile(
-    Form form, const SchemaLimits& limits) {
+absl::StatusOr<std::shared_ptr<const FormSchema>> FormSchema::Compile(Form form,
+                                                                      const SchemaLimits& limits) {
   if (!ValidFormId(form.form_id)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "form id \"", form.form_id, "\" must be 1-64 characters of A-Z, a-z, 0-9, _ . -"));
@@ -259,8 +256,8 @@ absl::StatusOr<std::shared_ptr<const FormSchema>> FormSchema::Compile(
   absl::flat_hash_set<absl::string_view> names;
   for (const auto& f : form.fields) {
     if (!ValidFieldName(f.name)) {
-      return Invalid(form, absl::StrCat("field name \"", f.name,
-                                        "\" must match [A-Za-z_][A-Za-z0-9_]{0,63}"));
+      return Invalid(
+          form, absl::StrCat("field name \"", f.name, "\" must match [A-Za-z_][A-Za-z0-9_]{0,63}"));
     }
     if (!names.insert(f.name).second) {
       return Invalid(form, absl::StrCat("field \"", f.name, "\" is defined twice"));

@@ -97,7 +97,7 @@ class FormSchema {
                          const RecordLimits& limits) const;
 
   Form form_;
-  std::vector<CompiledField> fields_;                    // parallel to form_.fields
+  std::vector<CompiledField> fields_;                     // parallel to form_.fields
   absl::flat_hash_map<std::string, size_t> field_index_;  // name -> index into fields_
 };
 

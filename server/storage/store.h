@@ -100,7 +100,8 @@ class Store {
   // Receipts of `device_id` with device_seq >= since, ascending, at most `limit`.
   absl::StatusOr<std::vector<Receipt>> ListReceipts(std::string_view device_id, uint64_t since,
                                                     size_t limit) const;
-  // Every version of every form, ordered by (form_id, version).
+  // Every version of every form, in key order (form ids are length-prefixed, so shorter ids
+  // sort first; versions ascend within a form).
   absl::StatusOr<std::vector<Form>> ListForms() const;
   // Every device, ordered by device id.
   absl::StatusOr<std::vector<Device>> ListDevices() const;

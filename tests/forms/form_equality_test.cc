@@ -63,7 +63,10 @@ TEST(SameFormDefinitionTest, EachMemberMatters) {
       {"min unset", [](Form& f) { f.fields[1].min.reset(); }},
       {"max", [](Form& f) { f.fields[1].max = 501; }},
       {"regex", [](Form& f) { f.fields[2].regex = "[A-Z]*"; }},
-      {"choices", [](Form& f) { f.fields[0].choices = {"exit", "entry"}; }},
+      {"choices",
+       [](Form& f) {
+         f.fields[0].choices = {"exit", "entry"};
+       }},
       {"pii", [](Form& f) { f.fields[2].pii = true; }},
       {"label", [](Form& f) { f.fields[0].label = "Way"; }},
       {"scope_fields", [](Form& f) { f.scope_fields.push_back("direction"); }},

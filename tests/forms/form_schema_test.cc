@@ -142,9 +142,9 @@ TEST(FormSchemaCompileTest, VersionMustBePositive) {
 }
 
 TEST(FormSchemaCompileTest, FieldNamesMustBeValid) {
-  for (const std::string& bad : {std::string(""), std::string("1st"), std::string("has-dash"),
-                                 std::string("has space"), std::string("é"),
-                                 std::string(65, 'a')}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("1st"), std::string("has-dash"), std::string("has space"),
+        std::string("é"), std::string(65, 'a')}) {
     Form form = ValidForm();
     form.fields.push_back(Field(bad, FieldType::kString));
     EXPECT_EQ(CompileStatus(form).code(), absl::StatusCode::kInvalidArgument) << bad;
@@ -172,7 +172,8 @@ TEST(FormSchemaCompileTest, TooManyFields) {
   Form form;
   form.form_id = "f";
   form.version = 1;
-  for (int i = 0; i < 4; ++i) form.fields.push_back(Field("f" + std::to_string(i), FieldType::kInt));
+  for (int i = 0; i < 4; ++i)
+    form.fields.push_back(Field("f" + std::to_string(i), FieldType::kInt));
   SchemaLimits limits;
   limits.max_fields_per_form = 3;
   ExpectInvalid(form, "fields", limits);
@@ -250,8 +251,8 @@ TEST(FormSchemaCompileTest, ScopeFieldMustExist) {
 }
 
 TEST(FormSchemaCompileTest, ScopeFieldTypes) {
-  for (const char* bad : {"weight", "consent", "visit_date", "seen_at", "goods", "location",
-                          "photo"}) {
+  for (const char* bad :
+       {"weight", "consent", "visit_date", "seen_at", "goods", "location", "photo"}) {
     Form form = ValidForm();
     form.scope_fields = {bad};
     ExpectInvalid(form, bad);
@@ -362,7 +363,8 @@ TEST_F(CheckValuesTest, ValidValuesPass) {
 }
 
 TEST_F(CheckValuesTest, UnknownField) {
-  EXPECT_THAT(Check("nickname", std::string("x")), ElementsAre(FieldError{"nickname", "unknown field"}));
+  EXPECT_THAT(Check("nickname", std::string("x")),
+              ElementsAre(FieldError{"nickname", "unknown field"}));
 }
 
 TEST_F(CheckValuesTest, TooManyFields) {

@@ -32,8 +32,7 @@ void BareSyncService::SetPullData(const v1::RecordState& record, uint64_t total,
 }
 
 grpc::Status BareSyncService::Push(
-    grpc::ServerContext* ctx,
-    grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) {
+    grpc::ServerContext* ctx, grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) {
   // fieldsyncd's receipts carry a SHA-256 in hex, a version and a global seq.
   static std::atomic<uint64_t> seq{0};
   static const std::string kHash(64, 'a');

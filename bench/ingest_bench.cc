@@ -30,14 +30,21 @@ constexpr uint64_t kMaxPullRecordsPerCall = 50'000;
 
 struct Flags {
   std::vector<int> devices = {1, 10, 100};
-  uint64_t records_per_device = 2000;
+  // 0: enough for a steady figure at every K, max(2000, 20000 / K).
+  uint64_t records_per_device = 0;
   int batch = 100;
   size_t record_bytes = 500;
 };
 
 const char kUsage[] =
     "usage: fieldsync_bench [--devices=1,10,100] [--records-per-device=N] [--batch=100]\n"
-    "                       [--record-bytes=500]\n";
+    "                       [--record-bytes=500]\n"
+    "  --records-per-device  default max(2000, 20000 / K) for each K\n";
+
+uint64_t RecordsPerDevice(const Flags& flags, int k) {
+  if (flags.records_per_device > 0) return flags.records_per_device;
+  return std::max<uint64_t>(2000, 20000 / static_cast<uint64_t>(k));
+}
 
 bool ParseUint(const std::string& s, uint64_t* out) {
   if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos) {
@@ -124,6 +131,8 @@ v1::RecordState RecordStateLike(const v1::Mutation& m) {
 
 struct Row {
   int k = 0;
+  uint64_t per_device = 0;
+  int batch = 0;
   uint64_t records = 0;
   double record_bytes = 0;
   PushLoadResult ingest;
@@ -152,8 +161,9 @@ void PrintRow(const Row& r) {
   std::vector<double> bare_lat = r.bare_ingest.batch_ms;
   const double p50 = Percentile(&lat, 50), p99 = Percentile(&lat, 99);
   const double bp50 = Percentile(&bare_lat, 50), bp99 = Percentile(&bare_lat, 99);
-  std::printf("\n== K=%d devices: %llu records, %.0f B/record serialized (avg) ==\n", r.k,
-              static_cast<unsigned long long>(r.records), r.record_bytes);
+  std::printf("\n== K=%d devices x %llu records = %llu, batch %d, %.0f B/record serialized ==\n",
+              r.k, static_cast<unsigned long long>(r.per_device),
+              static_cast<unsigned long long>(r.records), r.batch, r.record_bytes);
   std::printf("%-24s %12s %12s %12s %12s %7s\n", "records/s", "fieldsync", "raw RocksDB",
               "bare gRPC", "limit", "ratio");
   std::printf("%-24s %12.0f %12.0f %12.0f %12.0f %7.2f  %s\n", "durable ingest",
@@ -163,9 +173,17 @@ void PrintRow(const Row& r) {
   std::printf("%-24s %12.0f %12.0f %12.0f %12.0f %7.2f  %s\n", "pull (empty cursor)",
               r.pull.records_per_s(), r.rocks.scan_records_per_s(), r.bare_pull.records_per_s(),
               r.pull_limit(), r.pull_ratio(), Verdict(r.pull_ratio()));
-  std::printf("batch latency (Write to receipts, %zu batches): p50 %.2f ms, p99 %.2f ms"
-              " (bare gRPC: p50 %.2f ms, p99 %.2f ms)\n",
-              r.ingest.batch_ms.size(), p50, p99, bp50, bp99);
+  std::printf(
+      "batch latency (Write to receipts, %zu batches): p50 %.2f ms, p99 %.2f ms"
+      " (bare gRPC: p50 %.2f ms, p99 %.2f ms)\n",
+      r.ingest.batch_ms.size(), p50, p99, bp50, bp99);
+  std::vector<double> first = r.ingest.first_receipt_ms;
+  std::vector<double> bare_first = r.bare_ingest.first_receipt_ms;
+  std::printf(
+      "first receipts per device after start: median %.1f ms, slowest %.1f ms"
+      " (bare gRPC: median %.1f ms, slowest %.1f ms)\n",
+      Percentile(&first, 50), Percentile(&first, 100), Percentile(&bare_first, 50),
+      Percentile(&bare_first, 100));
   std::printf("pull: %llu pages in %llu calls, %.0f B/record on the wire (bare: %.0f B)\n",
               static_cast<unsigned long long>(r.pull.pages),
               static_cast<unsigned long long>(r.pull.calls), r.pull.first_page_bytes_per_record,
@@ -194,8 +212,10 @@ std::string Tail(const std::string& s, size_t n = 2000) {
 
 // Measures one device count. Returns false (having said why on stderr) on any failure.
 bool RunOne(const Flags& flags, int k, const v1::Mutation& tmpl, BareSyncServer* bare, Row* row) {
-  const uint64_t n = flags.records_per_device;
+  const uint64_t n = RecordsPerDevice(flags, k);
   row->k = k;
+  row->per_device = n;
+  row->batch = flags.batch;
   row->records = n * k;
   row->record_bytes = AverageRecordBytes(tmpl, k, n);
   fieldsync::testing::TempDir tmp;
@@ -217,8 +237,7 @@ bool RunOne(const Flags& flags, int k, const v1::Mutation& tmpl, BareSyncServer*
     row->ingest = RunPushLoad({server.target(), tokens, n, flags.batch, tmpl});
     if (!row->ingest.error.empty() || row->ingest.receipts != row->records) {
       std::fprintf(stderr, "FATAL: ingest into fieldsyncd: %s (%llu of %llu APPLIED)\n%s\n",
-                   row->ingest.error.c_str(),
-                   static_cast<unsigned long long>(row->ingest.receipts),
+                   row->ingest.error.c_str(), static_cast<unsigned long long>(row->ingest.receipts),
                    static_cast<unsigned long long>(row->records), Tail(server.log()).c_str());
       return false;
     }
@@ -256,8 +275,7 @@ bool RunOne(const Flags& flags, int k, const v1::Mutation& tmpl, BareSyncServer*
   Stamp(0, 0, &sample);
   const int page = static_cast<int>(
       std::max<uint64_t>(1, (row->pull.records + row->pull.pages - 1) / row->pull.pages));
-  bare->service()->SetPullData(RecordStateLike(sample), row->records, page,
-                               kMaxPullRecordsPerCall);
+  bare->service()->SetPullData(RecordStateLike(sample), row->records, page, kMaxPullRecordsPerCall);
   row->bare_pull = RunPullAll(bare->target(), "");
   if (!row->bare_pull.error.empty() || row->bare_pull.records != row->records) {
     std::fprintf(stderr, "FATAL: bare gRPC pull: %s (%llu of %llu records)\n",
@@ -277,9 +295,13 @@ int Main(int argc, char** argv) {
   for (size_t i = 0; i < flags.devices.size(); ++i) {
     std::printf("%s%d", i ? "," : "", flags.devices[i]);
   }
-  std::printf(" records-per-device=%llu batch=%d record-bytes=%zu (target)\n",
-              static_cast<unsigned long long>(flags.records_per_device), flags.batch,
-              flags.record_bytes);
+  if (flags.records_per_device > 0) {
+    std::printf(" records-per-device=%llu",
+                static_cast<unsigned long long>(flags.records_per_device));
+  } else {
+    std::printf(" records-per-device=max(2000,20000/K)");
+  }
+  std::printf(" batch=%d record-bytes=%zu (target)\n", flags.batch, flags.record_bytes);
   std::printf("budget: each figure >= %.1f x its limit = min(raw RocksDB, bare gRPC)\n",
               kBudgetRatio);
   std::fflush(stdout);
@@ -303,9 +325,8 @@ int Main(int argc, char** argv) {
   for (const Row& r : rows) {
     std::vector<double> lat = r.ingest.batch_ms;
     const double p50 = Percentile(&lat, 50), p99 = Percentile(&lat, 99);
-    std::printf("%6d %12.0f %8.2f %12.0f %8.2f %9.2f %9.2f %9.1f\n", r.k,
-                r.ingest.records_per_s(), r.ingest_ratio(), r.pull.records_per_s(),
-                r.pull_ratio(), p50, p99, r.rss_mb);
+    std::printf("%6d %12.0f %8.2f %12.0f %8.2f %9.2f %9.2f %9.1f\n", r.k, r.ingest.records_per_s(),
+                r.ingest_ratio(), r.pull.records_per_s(), r.pull_ratio(), p50, p99, r.rss_mb);
   }
   return 0;
 }

@@ -68,6 +68,7 @@ struct DeviceOutcome {
   std::string error;
   uint64_t receipts = 0;
   Clock::time_point end;
+  Clock::time_point first_receipt;
   std::vector<double> batch_ms;
 };
 
@@ -94,7 +95,8 @@ std::string CheckReceipts(const v1::PushRequest& req, const v1::PushResponse& re
 void PushDevice(const PushLoad& load, int device, StartGate* gate, DeviceOutcome* out) {
   auto channel = NewChannel(load.target, device);
   auto stub = v1::SyncService::NewStub(channel);
-  const bool connected = channel->WaitForConnected(Clock::now() + kConnectTimeout);
+  const bool connected =
+      channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout);
   gate->Arrive();
   gate->Wait();
   if (!connected) {
@@ -125,7 +127,9 @@ void PushDevice(const PushLoad& load, int device, StartGate* gate, DeviceOutcome
       out->error = "stream broke after " + std::to_string(out->receipts) + " receipts";
       break;
     }
-    out->batch_ms.push_back(Ms(Clock::now() - t0));
+    const auto t1 = Clock::now();
+    if (out->batch_ms.empty()) out->first_receipt = t1;
+    out->batch_ms.push_back(Ms(t1 - t0));
     if (std::string bad = CheckReceipts(req, resp); !bad.empty()) {
       out->error = bad;
       break;
@@ -170,6 +174,7 @@ PushLoadResult RunPushLoad(const PushLoad& load) {
     result.receipts += o.receipts;
     end = std::max(end, o.end);
     result.batch_ms.insert(result.batch_ms.end(), o.batch_ms.begin(), o.batch_ms.end());
+    if (!o.batch_ms.empty()) result.first_receipt_ms.push_back(Ms(o.first_receipt - start));
   }
   result.seconds = std::chrono::duration<double>(end - start).count();
   return result;
@@ -180,7 +185,7 @@ PullLoadResult RunPullAll(const std::string& target, const std::string& token, i
   // Channel number -1: never one of the pushing devices' channels.
   auto channel = NewChannel(target, -1);
   auto stub = v1::SyncService::NewStub(channel);
-  if (!channel->WaitForConnected(Clock::now() + kConnectTimeout)) {
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
     result.error = "could not connect to " + target;
     return result;
   }

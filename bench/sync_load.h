@@ -21,10 +21,13 @@ struct PushLoad {
 };
 
 struct PushLoadResult {
-  std::string error;        // empty on success; else the first failure, with its device
-  uint64_t receipts = 0;    // APPLIED receipts received
-  double seconds = 0;       // wall time from the common start to the last device's last receipt
+  std::string error;      // empty on success; else the first failure, with its device
+  uint64_t receipts = 0;  // APPLIED receipts received
+  double seconds = 0;     // wall time from the common start to the last device's last receipt
   std::vector<double> batch_ms;  // every batch: Write to the Read of its receipts
+  // Per device: from the common start to its first receipts. A spread much wider than one
+  // batch's latency means the server serves devices unfairly.
+  std::vector<double> first_receipt_ms;
   double records_per_s() const { return seconds > 0 ? receipts / seconds : 0; }
 };
 

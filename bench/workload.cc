@@ -64,8 +64,7 @@ std::string DeviceId(int device) {
 
 std::string RecordId(int device, uint64_t index) {
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "hh-%03d-%08llu", device,
-                static_cast<unsigned long long>(index));
+  std::snprintf(buf, sizeof(buf), "hh-%03d-%08llu", device, static_cast<unsigned long long>(index));
   return buf;
 }
 

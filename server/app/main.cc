@@ -7,6 +7,7 @@
 //   fieldsyncd device list [--data-dir DIR]
 //
 // Device commands open the database directly, so run them while the server is stopped.
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -188,6 +189,9 @@ int DeviceCommand(const std::vector<std::string>& args) {
 }  // namespace fieldsync
 
 int main(int argc, char** argv) {
+  // One malloc arena per handler thread would let memory grow with the number of streams;
+  // a few arenas keep it bounded by configuration.
+  mallopt(M_ARENA_MAX, 4);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return fieldsync::Usage();
   const std::string cmd = args[0];

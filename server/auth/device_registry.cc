@@ -41,6 +41,12 @@ absl::StatusOr<NewDevice> DeviceRegistry::Create(const std::string& device_id, R
   if (!all_scopes && scopes.empty()) {
     return absl::InvalidArgumentError("a device needs at least one scope (or all scopes)");
   }
+  for (const auto& s : scopes) {
+    // An empty field or value is no grant; ("", "") would name the form-wide index.
+    if (s.field.empty() || s.value.empty()) {
+      return absl::InvalidArgumentError("a scope needs a field and a value (field=value)");
+    }
+  }
   FS_ASSIGN_OR_RETURN(auto existing, store_->GetDevice(device_id));
   if (existing) return absl::AlreadyExistsError(absl::StrCat("device ", device_id, " exists"));
   NewDevice out;

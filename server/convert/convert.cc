@@ -198,7 +198,18 @@ void ToProto(const Mutation& m, v1::Mutation* out) {
   out->set_form_id(m.form_id);
   out->set_form_version(m.form_version);
   out->set_base_version(m.base_version);
-  out->set_op(m.op == MutationOp::kDelete ? v1::Mutation::DELETE : v1::Mutation::UPSERT);
+  // An invalid op stays unspecified (it is quarantined as sent), not an upsert.
+  switch (m.op) {
+    case MutationOp::kUpsert:
+      out->set_op(v1::Mutation::UPSERT);
+      break;
+    case MutationOp::kDelete:
+      out->set_op(v1::Mutation::DELETE);
+      break;
+    default:
+      out->set_op(v1::Mutation::OP_UNSPECIFIED);
+      break;
+  }
   ToProto(m.fields, out->mutable_fields());
   ToProto(m.hlc, out->mutable_hlc());
 }

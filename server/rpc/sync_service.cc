@@ -36,8 +36,11 @@ grpc::Status SyncServiceImpl::Pull(grpc::ServerContext* ctx, const v1::PullReque
     PullQuery query;
     query.cursor = req->cursor();
     query.form_ids.assign(req->form_ids().begin(), req->form_ids().end());
+    DeviceReport report = convert::FromProto(req->report());
+    if (req->has_report()) query.report = &report;
     while (true) {
-      query.limit = remaining;
+      // Pages of at most pull_page records keep memory per stream small and bounded.
+      query.limit = std::min(remaining, limits_.pull_page);
       auto page = pull_->Pull(device, query);
       if (!page.ok()) return page.status();
       v1::PullResponse resp;

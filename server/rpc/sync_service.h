@@ -15,6 +15,7 @@ namespace fieldsync::rpc {
 
 struct SyncServiceLimits {
   uint32_t max_pull_records = 50'000;   // per Pull call
+  uint32_t pull_page = 500;             // records per PullResponse message
   uint32_t max_receipts_page = 10'000;  // per ListReceipts call
   uint32_t max_changes_page = 5'000;    // per Changes message
 };

@@ -47,11 +47,24 @@ std::string Encode(const Record& r) {
   p.set_open_conflict(r.open_conflict);
   p.set_last_writer_device(r.last_writer_device);
   ToProto(r.fields, p.mutable_fields());
+  // Group fields by identical metadata (usually one group per change).
+  std::vector<std::pair<const FieldMeta*, pb::FieldMetaGroupPb*>> groups;
   for (const auto& [name, m] : r.field_meta) {
-    auto& mp = (*p.mutable_field_meta())[name];
-    mp.set_version(m.version);
-    ToProto(m.hlc, mp.mutable_hlc());
-    mp.set_device_id(m.device_id);
+    pb::FieldMetaGroupPb* group = nullptr;
+    for (auto& [meta, g] : groups) {
+      if (meta->version == m.version && meta->hlc == m.hlc && meta->device_id == m.device_id) {
+        group = g;
+        break;
+      }
+    }
+    if (group == nullptr) {
+      group = p.add_field_meta_groups();
+      group->mutable_meta()->set_version(m.version);
+      ToProto(m.hlc, group->mutable_meta()->mutable_hlc());
+      group->mutable_meta()->set_device_id(m.device_id);
+      groups.emplace_back(&m, group);
+    }
+    group->add_fields(name);
   }
   p.set_content_hash(r.content_hash);
   p.set_updated_ms(r.updated_ms);
@@ -72,8 +85,9 @@ absl::Status Decode(std::string_view in, Record* out) {
   out->last_writer_device = p.last_writer_device();
   out->fields = FromProto(p.fields());
   out->field_meta.clear();
-  for (const auto& [name, mp] : p.field_meta()) {
-    out->field_meta[name] = FieldMeta{mp.version(), FromProto(mp.hlc()), mp.device_id()};
+  for (const auto& g : p.field_meta_groups()) {
+    FieldMeta meta{g.meta().version(), FromProto(g.meta().hlc()), g.meta().device_id()};
+    for (const auto& name : g.fields()) out->field_meta[name] = meta;
   }
   out->content_hash = p.content_hash();
   out->updated_ms = p.updated_ms();

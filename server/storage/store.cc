@@ -90,9 +90,19 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   ro.enable_pipelined_write = false;
   ro.max_total_wal_size = 4 * options.write_buffer_bytes;
   rocksdb::BlockBasedTableOptions table;
-  store->internals_->block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Index and filter blocks live in the (bounded) block cache, in its high-priority pool, so
+  // random record reads do not evict them; partitioned, so only the small top level is pinned.
+  store->internals_->block_cache = rocksdb::NewLRUCache(
+      options.block_cache_bytes, /*num_shard_bits=*/-1, /*strict_capacity_limit=*/false,
+      /*high_pri_pool_ratio=*/0.5);
   table.block_cache = store->internals_->block_cache;
   table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.pin_top_level_index_and_filter = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.block_size = 16 * 1024;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   ro.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (options.in_memory) {
@@ -183,6 +193,25 @@ absl::Status Store::Write(Batch& batch, bool sync) {
 
 absl::StatusOr<std::optional<Record>> Store::GetRecord(std::string_view record_id) const {
   return GetDecoded<Record>(db_.get(), keys::RecordKey(record_id), "reading record");
+}
+
+absl::StatusOr<std::vector<std::optional<Record>>> Store::GetRecords(
+    const std::vector<std::string>& record_ids) const {
+  std::vector<std::string> keys;
+  keys.reserve(record_ids.size());
+  for (const auto& id : record_ids) keys.push_back(keys::RecordKey(id));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses = db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+  std::vector<std::optional<Record>> out(record_ids.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    FS_RETURN_IF_ERROR(FromRocks(statuses[i], "reading records"));
+    Record r;
+    FS_RETURN_IF_ERROR(codec::Decode(values[i], &r));
+    out[i] = std::move(r);
+  }
+  return out;
 }
 
 absl::StatusOr<std::optional<Device>> Store::GetDevice(std::string_view device_id) const {

@@ -85,6 +85,10 @@ class Store {
 
   // ---- Point reads. NOT_FOUND is reported as std::nullopt, not as an error. ----
   absl::StatusOr<std::optional<Record>> GetRecord(std::string_view record_id) const;
+  // The records with these ids, in the given order (std::nullopt where absent); one batched
+  // lookup.
+  absl::StatusOr<std::vector<std::optional<Record>>> GetRecords(
+      const std::vector<std::string>& record_ids) const;
   absl::StatusOr<std::optional<Device>> GetDevice(std::string_view device_id) const;
   absl::StatusOr<std::optional<std::string>> GetDeviceIdByTokenHash(
       std::string_view token_hash) const;

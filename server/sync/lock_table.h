@@ -1,53 +1,85 @@
-// Striped locks over string keys (device ids, record ids). A push batch locks its device and
-// every record it touches, in a fixed order, for its read-compute-write; batches of
-// different devices on different records run and commit concurrently.
+// Exact-key locks over strings (device ids, record ids). A push batch locks its device and
+// every record it touches for its read-compute-write-fsync; batches that share no key run and
+// commit concurrently, so RocksDB group commit shares their fsyncs. Keys are taken all at
+// once (or not at all), so two guards never deadlock. Thread-safe.
 #ifndef FIELDSYNC_SERVER_SYNC_LOCK_TABLE_H_
 #define FIELDSYNC_SERVER_SYNC_LOCK_TABLE_H_
 
 #include <algorithm>
-#include <functional>
+#include <condition_variable>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace fieldsync {
 
 class LockTable {
  public:
-  explicit LockTable(size_t stripes = 4096) : mutexes_(stripes) {}
+  LockTable() = default;
+  LockTable(const LockTable&) = delete;
+  LockTable& operator=(const LockTable&) = delete;
 
-  // Holds the stripes of a set of keys until destroyed. Movable, not copyable.
+  // Holds a set of keys until destroyed. Movable, not copyable.
   class Guard {
    public:
     Guard() = default;
-    Guard(Guard&&) = default;
-    Guard& operator=(Guard&&) = default;
-    ~Guard() {
-      for (auto it = held_.rbegin(); it != held_.rend(); ++it) (*it)->unlock();
+    Guard(Guard&& o) noexcept : table_(o.table_), keys_(std::move(o.keys_)) { o.table_ = nullptr; }
+    Guard& operator=(Guard&& o) noexcept {
+      Release();
+      table_ = o.table_;
+      keys_ = std::move(o.keys_);
+      o.table_ = nullptr;
+      return *this;
     }
+    ~Guard() { Release(); }
 
    private:
     friend class LockTable;
-    std::vector<std::mutex*> held_;
+    void Release() {
+      if (table_ != nullptr) table_->Unlock(keys_);
+      table_ = nullptr;
+    }
+    LockTable* table_ = nullptr;
+    std::vector<std::string> keys_;
   };
 
-  // Locks every key's stripe (each stripe once, ascending, so no two guards deadlock).
-  Guard Lock(const std::vector<std::string>& keys) {
-    std::vector<size_t> idx;
-    idx.reserve(keys.size());
-    for (const auto& k : keys) idx.push_back(std::hash<std::string>()(k) % mutexes_.size());
-    std::sort(idx.begin(), idx.end());
-    idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  // Blocks until no other guard holds any of `keys`, then holds them all.
+  Guard Lock(std::vector<std::string> keys) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] {
+      for (const auto& k : keys) {
+        if (held_.count(k)) return false;
+      }
+      return true;
+    });
+    for (const auto& k : keys) held_.insert(k);
     Guard g;
-    for (size_t i : idx) {
-      mutexes_[i].lock();
-      g.held_.push_back(&mutexes_[i]);
-    }
+    g.table_ = this;
+    g.keys_ = std::move(keys);
     return g;
   }
 
+  // Number of keys held now (for tests).
+  size_t HeldCount() {
+    std::lock_guard<std::mutex> l(mu_);
+    return held_.size();
+  }
+
  private:
-  std::vector<std::mutex> mutexes_;
+  void Unlock(const std::vector<std::string>& keys) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (const auto& k : keys) held_.erase(k);
+    }
+    cv_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_set<std::string> held_;
 };
 
 }  // namespace fieldsync

@@ -64,7 +64,8 @@ void Delete(const Form& form, Record* rec, const FieldMeta& meta,
 }  // namespace
 
 MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
-                  const std::string& device_id, int64_t now_ms) {
+                  const std::string& content_hash, const std::string& device_id,
+                  int64_t now_ms) {
   if (current != nullptr && current->form_id != m.form_id) {
     return Reject("wrong_form", "", absl::StrCat("record belongs to another form"));
   }
@@ -76,7 +77,7 @@ MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
     if (current != nullptr) {
       MergeResult r;
       r.record = *current;
-      if (current->content_hash == ContentHash(m)) {
+      if (current->content_hash == content_hash) {
         r.outcome = Outcome::kDuplicate;
       } else {
         r.outcome = Outcome::kConflict;
@@ -107,7 +108,7 @@ MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
     rec.form_version = m.form_version;
     rec.version = new_version;
     rec.last_writer_device = device_id;
-    rec.content_hash = ContentHash(m);
+    rec.content_hash = content_hash;
     rec.updated_ms = now_ms;
     for (const auto& [name, value] : m.fields) SetField(&rec, name, value, meta, &r.field_changes);
     r.outcome = Outcome::kApplied;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/hash.h"
@@ -104,39 +105,43 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
     }
   }
 
+  // The first `limit` seqs make this page; their records are read in one batched lookup.
   PullPage page;
-  std::map<std::string, std::optional<Record>> cache;
-  std::set<std::string> emitted;
-  uint64_t last = after;
-  uint32_t consumed = 0;
-  for (const auto& [seq, record_id] : entries) {
-    if (consumed == limit) {
+  std::vector<std::pair<uint64_t, std::string>> selected;
+  for (auto& [seq, record_id] : entries) {
+    if (selected.size() == limit) {
       page.has_more = true;
       break;
     }
-    ++consumed;
+    selected.emplace_back(seq, std::move(record_id));
+  }
+  std::unordered_map<std::string, size_t> slot;
+  std::vector<std::string> ids;
+  for (const auto& [seq, record_id] : selected) {
+    if (slot.emplace(record_id, ids.size()).second) ids.push_back(record_id);
+  }
+  FS_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> records, store_->GetRecords(ids));
+
+  uint64_t last = after;
+  std::vector<bool> emitted(ids.size(), false);
+  for (const auto& [seq, record_id] : selected) {
     last = seq;
-    auto it = cache.find(record_id);
-    if (it == cache.end()) {
-      FS_ASSIGN_OR_RETURN(auto rec, store_->GetRecord(record_id));
-      it = cache.emplace(record_id, std::move(rec)).first;
-    }
-    if (!it->second || emitted.count(record_id)) continue;
-    const Record& rec = *it->second;
-    auto schema = forms_->Get(rec.form_id, rec.form_version);
-    if (!schema.ok()) return schema.status();
-    const bool visible = InScope(device, (*schema)->ScopeOf(rec.fields));
+    const size_t i = slot[record_id];
+    if (!records[i] || emitted[i]) continue;
+    Record& rec = *records[i];
+    FS_ASSIGN_OR_RETURN(auto schema, forms_->Get(rec.form_id, rec.form_version));
+    const bool visible = InScope(device, schema->ScopeOf(rec.fields));
     if (visible && rec.seq != seq) continue;  // a later entry carries its latest version
     PulledRecord out;
-    out.record = rec;
     out.out_of_scope = !visible;
     if (out.out_of_scope) {
       // The device learns only that the record left its scope, nothing of its contents.
-      out.record.fields.clear();
-      out.record.field_meta.clear();
+      rec.fields.clear();
     }
+    rec.field_meta.clear();  // server-side merge metadata: not for devices
+    out.record = std::move(rec);
     page.records.push_back(std::move(out));
-    emitted.insert(record_id);
+    emitted[i] = true;
   }
   if (!page.has_more) last = std::max(last, head);
   page.next_cursor = EncodeCursor(Cursor{last, fingerprint});
@@ -146,6 +151,12 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(device.device_id));
   state.last_seen_ms = state.last_pull_ms = clock_->NowMs();
   state.last_pull_seq = last;
+  if (query.report != nullptr) {
+    state.report = *query.report;
+    if (query.report->device_clock_ms != 0) {
+      state.clock_skew_ms = query.report->device_clock_ms - state.last_pull_ms;
+    }
+  }
   Store::Batch batch;
   batch.PutDeviceSyncState(device.device_id, state);
   FS_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/false));

@@ -3,6 +3,7 @@
 // acknowledged mutation is present with the acknowledged content and version, nothing
 // partial is visible, and pushing everything again changes nothing.
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <map>
@@ -179,6 +180,10 @@ TEST(CrashTest, KillNineDuringMultiDevicePushLosesAndDuplicatesNothing) {
   ASSERT_TRUE(TestClient(server.target(), feed).Changes(1, &after, &head_after).ok());
   EXPECT_EQ(head_after, head_before);
   EXPECT_EQ(after.size(), before.size());
+
+  int status = server.Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.log();
+  EXPECT_EQ(server.SanitizerReport(), "");
 }
 
 }  // namespace

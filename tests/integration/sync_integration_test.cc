@@ -35,6 +35,14 @@ class SyncIntegrationTest : public ::testing::Test {
   }
   TestClient Client(const std::string& token) { return TestClient(server_->target(), token); }
 
+  // A clean stop: exit status 0 and nothing from the sanitizers (leaks are reported at exit).
+  void TearDown() override {
+    if (!server_ || !server_->running()) return;
+    int status = server_->Stop(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server_->log();
+    EXPECT_EQ(server_->SanitizerReport(), "");
+  }
+
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
   std::string ninewa_, ninewa2_, anbar_, post1_, admin_, feed_;
@@ -499,19 +507,30 @@ TEST_F(SyncIntegrationTest, FormsArePublishedOnceAndImmutable) {
 
 TEST_F(SyncIntegrationTest, HealthAndGracefulShutdown) {
   StartServer();
-  auto channel = grpc::CreateChannel(server_->target(), grpc::InsecureChannelCredentials());
-  auto health = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::health::v1::HealthCheckRequest req;
-  grpc::health::v1::HealthCheckResponse resp;
-  ASSERT_TRUE(health->Check(&ctx, req, &resp).ok());
-  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
-  // Acknowledged data survives a SIGTERM restart.
+  {
+    auto channel = grpc::CreateChannel(server_->target(), grpc::InsecureChannelCredentials());
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(health->Check(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    req.set_service("no.such.Service");
+    grpc::ClientContext ctx2;
+    EXPECT_EQ(health->Check(&ctx2, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  // Acknowledged data survives a SIGTERM restart, and the drain is quick when idle.
   std::vector<v1::Receipt> r;
   ASSERT_TRUE(Client(ninewa_).PushOne({HouseholdCreate(1, "durable", "Ninewa")}, &r).ok());
+  const auto t0 = std::chrono::steady_clock::now();
   int status = server_->Stop(SIGTERM);
+  const auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - t0)
+                           .count();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server_->log();
+  EXPECT_NE(server_->log().find("stopped cleanly"), std::string::npos);
+  EXPECT_LT(stop_ms, 10'000);  // the default grace period bounds the drain
   ASSERT_TRUE(server_->Start()) << server_->log();
   EXPECT_EQ(ById(Client(ninewa_).Pull("").records).count("durable"), 1u);
 }

@@ -124,6 +124,19 @@ int ServerProcess::Stop(int sig) {
   return status;
 }
 
+std::string ServerProcess::SanitizerReport() const {
+  std::istringstream in(log());
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.find("AddressSanitizer") != std::string::npos ||
+        line.find("LeakSanitizer") != std::string::npos ||
+        line.find("runtime error:") != std::string::npos) {
+      out += line + "\n";
+    }
+  }
+  return out;
+}
+
 std::string ServerProcess::log() const {
   std::ifstream in(log_path_);
   std::stringstream ss;

@@ -44,6 +44,8 @@ class ServerProcess {
   int port() const { return port_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string log() const;
+  // Lines of the server's log that a sanitizer (ASan, LSan, UBSan) wrote, "" if none.
+  std::string SanitizerReport() const;
   const std::string& data_dir() const { return data_dir_; }
 
  private:

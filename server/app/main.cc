@@ -75,7 +75,7 @@ int Serve(const std::vector<std::string>& args) {
   }
   std::cerr << "fieldsyncd: serving on port " << (*server)->port()
             << (config->dev_plaintext && config->tls_cert_file.empty() ? " (plaintext, dev)"
-                                                                        : " (TLS)")
+                                                                       : " (TLS)")
             << "\n";
   int sig = 0;
   sigwait(&set, &sig);

@@ -33,8 +33,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config) {
   return Store::Open(so);
 }
 
-absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(
-    const ServerConfig& config, Clock* clock) {
+absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const ServerConfig& config,
+                                                                        Clock* clock) {
   std::unique_ptr<FieldsyncServer> s(new FieldsyncServer());
   s->config_ = config;
   s->clock_ = clock;

@@ -32,8 +32,7 @@ absl::StatusOr<ScopePair> ParseScope(std::string_view text) {
 }
 
 absl::StatusOr<NewDevice> DeviceRegistry::Create(const std::string& device_id, Role role,
-                                                 std::vector<ScopePair> scopes,
-                                                 bool all_scopes) {
+                                                 std::vector<ScopePair> scopes, bool all_scopes) {
   if (!ValidDeviceId(device_id)) {
     return absl::InvalidArgumentError(
         "device id must be 1-64 characters of letters, digits, '-', '_' or '.'");
@@ -47,6 +46,7 @@ absl::StatusOr<NewDevice> DeviceRegistry::Create(const std::string& device_id, R
       return absl::InvalidArgumentError("a scope needs a field and a value (field=value)");
     }
   }
+  std::lock_guard<std::mutex> lock(create_mu_);
   FS_ASSIGN_OR_RETURN(auto existing, store_->GetDevice(device_id));
   if (existing) return absl::AlreadyExistsError(absl::StrCat("device ", device_id, " exists"));
   NewDevice out;

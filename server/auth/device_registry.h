@@ -4,6 +4,7 @@
 #ifndef FIELDSYNC_SERVER_AUTH_DEVICE_REGISTRY_H_
 #define FIELDSYNC_SERVER_AUTH_DEVICE_REGISTRY_H_
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ class DeviceRegistry {
  private:
   Store* store_;
   Clock* clock_;
+  std::mutex create_mu_;  // makes Create's check-then-write atomic
 };
 
 // Parses "field=value" into a scope pair; INVALID_ARGUMENT otherwise.

@@ -14,8 +14,8 @@ const FieldDef* Form::FindField(const std::string& name) const {
 
 std::string ContentHash(const Mutation& m) {
   std::string buf;
-  absl::StrAppend(&buf, m.record_id.size(), ":", m.record_id, m.form_id.size(), ":", m.form_id,
-                  "|", static_cast<int>(m.op), "|", m.fields.size(), "|");
+  absl::StrAppend(&buf, m.record_id.size(), ":", m.record_id, m.form_id.size(), ":", m.form_id, "|",
+                  static_cast<int>(m.op), "|", m.fields.size(), "|");
   for (const auto& [name, value] : m.fields) {
     absl::StrAppend(&buf, name.size(), ":", name, CanonicalEncoding(value));
   }

@@ -209,7 +209,7 @@ struct ChangeEntry {
 struct ConflictEntry {
   std::string record_id;
   std::string form_id;
-  uint64_t seq = 0;  // commit seq of the mutation that met the conflict (or head if none)
+  uint64_t seq = 0;   // commit seq of the mutation that met the conflict (or head if none)
   std::string field;  // empty for a whole-record conflict (delete vs edit)
   uint64_t base_version = 0;
   Value server_value;

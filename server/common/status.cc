@@ -18,9 +18,7 @@ bool IsResyncRequired(const absl::Status& s) {
 
 namespace {
 
-void PutLp(std::string* out, absl::string_view s) {
-  absl::StrAppend(out, s.size(), ":", s);
-}
+void PutLp(std::string* out, absl::string_view s) { absl::StrAppend(out, s.size(), ":", s); }
 
 bool GetLp(std::string_view* in, std::string* out) {
   size_t colon = in->find(':');

@@ -17,19 +17,19 @@
 #define FS_STATUS_CONCAT_(a, b) FS_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define FS_RETURN_IF_ERROR(expr)                      \
-  do {                                                \
-    ::absl::Status fs_status_ = (expr);               \
-    if (!fs_status_.ok()) return fs_status_;          \
+#define FS_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status fs_status_ = (expr);      \
+    if (!fs_status_.ok()) return fs_status_; \
   } while (0)
 
 // Like FS_RETURN_IF_ERROR, with `context` prepended to the message going up.
-#define FS_RETURN_IF_ERROR_PREPEND(expr, context)                                     \
-  do {                                                                                \
-    ::absl::Status fs_status_ = (expr);                                               \
-    if (!fs_status_.ok())                                                             \
-      return ::absl::Status(fs_status_.code(),                                        \
-                            ::absl::StrCat((context), ": ", fs_status_.message()));   \
+#define FS_RETURN_IF_ERROR_PREPEND(expr, context)                                   \
+  do {                                                                              \
+    ::absl::Status fs_status_ = (expr);                                             \
+    if (!fs_status_.ok())                                                           \
+      return ::absl::Status(fs_status_.code(),                                      \
+                            ::absl::StrCat((context), ": ", fs_status_.message())); \
   } while (0)
 
 // `lhs = value of expr`, or returns its error status.
@@ -39,8 +39,6 @@
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
-
-
 
 namespace fieldsync {
 

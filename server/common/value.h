@@ -21,9 +21,8 @@ struct GeoPoint {
 
 // std::monostate is null (a cleared field). std::string holds string, date, datetime,
 // select_one and attachment values; std::vector<std::string> holds select_multiple.
-using Value =
-    std::variant<std::monostate, std::string, int64_t, double, bool, std::vector<std::string>,
-                 GeoPoint>;
+using Value = std::variant<std::monostate, std::string, int64_t, double, bool,
+                           std::vector<std::string>, GeoPoint>;
 
 // Field name -> value. Ordered, so that hashing and encoding are deterministic.
 using FieldMap = std::map<std::string, Value>;

@@ -184,8 +184,7 @@ absl::StatusOr<Form> FromProto(const v1::Form& f) {
         return absl::InvalidArgumentError(
             absl::StrCat("aggregation '", p.name(), "': measure '", mp.name(), "' has no kind"));
       }
-      a.measures.push_back(
-          Measure{mp.name(), static_cast<Measure::Kind>(mp.kind()), mp.field()});
+      a.measures.push_back(Measure{mp.name(), static_cast<Measure::Kind>(mp.kind()), mp.field()});
     }
     out.aggregations.push_back(std::move(a));
   }

@@ -38,8 +38,8 @@ class AuthGuard {
 };
 
 // Roles that sync records.
-inline constexpr std::initializer_list<Role> kSyncRoles = {
-    Role::kEnumerator, Role::kBorderOfficer, Role::kSupervisor, Role::kAdmin};
+inline constexpr std::initializer_list<Role> kSyncRoles = {Role::kEnumerator, Role::kBorderOfficer,
+                                                           Role::kSupervisor, Role::kAdmin};
 inline constexpr std::initializer_list<Role> kAnyRole = {
     Role::kEnumerator, Role::kBorderOfficer, Role::kSupervisor, Role::kAdmin, Role::kFeedReader};
 

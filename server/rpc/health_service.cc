@@ -47,8 +47,7 @@ grpc::Status HealthServiceImpl::Watch(grpc::ServerContext* ctx,
       if (!Known(req->service())) {
         resp.set_status(HealthCheckResponse::SERVICE_UNKNOWN);
       } else {
-        resp.set_status(serving_ ? HealthCheckResponse::SERVING
-                                 : HealthCheckResponse::NOT_SERVING);
+        resp.set_status(serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
       }
       l.unlock();
       const bool ok = writer->Write(resp);

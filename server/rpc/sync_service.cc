@@ -8,8 +8,7 @@
 namespace fieldsync::rpc {
 
 grpc::Status SyncServiceImpl::Push(
-    grpc::ServerContext* ctx,
-    grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) {
+    grpc::ServerContext* ctx, grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) {
   return guard_->Run(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
     v1::PushRequest req;
     std::vector<Mutation> batch;
@@ -77,36 +76,33 @@ grpc::Status SyncServiceImpl::ListReceipts(grpc::ServerContext* ctx,
 
 grpc::Status SyncServiceImpl::Changes(grpc::ServerContext* ctx, const v1::ChangesRequest* req,
                                       grpc::ServerWriter<v1::ChangesResponse>* writer) {
-  return guard_->Run(
-      ctx, {Role::kFeedReader, Role::kAdmin}, [&](const Device&) -> absl::Status {
-        const uint32_t page = req->limit() == 0
-                                  ? limits_.max_changes_page
-                                  : std::min(req->limit(), limits_.max_changes_page);
-        uint64_t next = std::max<uint64_t>(req->from_seq(), 1);
-        while (!ctx->IsCancelled() && !shutting_down_) {
-          auto batch = feed_->Read(next, page);
-          if (!batch.ok()) return batch.status();
-          if (!batch->changes.empty()) {
-            v1::ChangesResponse resp;
-            for (const auto& c : batch->changes) convert::ToProto(c, resp.add_changes());
-            resp.set_head_seq(batch->head_seq);
-            if (!writer->Write(resp)) return absl::CancelledError("client went away");
-            next = batch->changes.back().seq + 1;
-            continue;
-          }
-          next = std::max(next, batch->head_seq + 1);
-          if (!req->follow()) {
-            v1::ChangesResponse resp;  // tells the reader the head it has caught up with
-            resp.set_head_seq(batch->head_seq);
-            writer->Write(resp);
-            return absl::OkStatus();
-          }
-          // Wake at least every 200 ms to notice cancellation and shutdown.
-          feed_->Wait(next - 1,
-                      std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
-        }
+  return guard_->Run(ctx, {Role::kFeedReader, Role::kAdmin}, [&](const Device&) -> absl::Status {
+    const uint32_t page = req->limit() == 0 ? limits_.max_changes_page
+                                            : std::min(req->limit(), limits_.max_changes_page);
+    uint64_t next = std::max<uint64_t>(req->from_seq(), 1);
+    while (!ctx->IsCancelled() && !shutting_down_) {
+      auto batch = feed_->Read(next, page);
+      if (!batch.ok()) return batch.status();
+      if (!batch->changes.empty()) {
+        v1::ChangesResponse resp;
+        for (const auto& c : batch->changes) convert::ToProto(c, resp.add_changes());
+        resp.set_head_seq(batch->head_seq);
+        if (!writer->Write(resp)) return absl::CancelledError("client went away");
+        next = batch->changes.back().seq + 1;
+        continue;
+      }
+      next = std::max(next, batch->head_seq + 1);
+      if (!req->follow()) {
+        v1::ChangesResponse resp;  // tells the reader the head it has caught up with
+        resp.set_head_seq(batch->head_seq);
+        writer->Write(resp);
         return absl::OkStatus();
-      });
+      }
+      // Wake at least every 200 ms to notice cancellation and shutdown.
+      feed_->Wait(next - 1, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace fieldsync::rpc

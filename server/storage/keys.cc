@@ -70,9 +70,7 @@ std::string Tagged(char tag, std::string_view rest) {
 std::string MetaKey(std::string_view name) { return Tagged(kMeta, name); }
 std::string DeviceKey(std::string_view device_id) { return Tagged(kDevice, device_id); }
 std::string TokenKey(std::string_view token_hash) { return Tagged(kToken, token_hash); }
-std::string DeviceStateKey(std::string_view device_id) {
-  return Tagged(kDeviceState, device_id);
-}
+std::string DeviceStateKey(std::string_view device_id) { return Tagged(kDeviceState, device_id); }
 
 std::string FormPrefix(std::string_view form_id) {
   std::string k(1, kForm);
@@ -125,8 +123,8 @@ std::string ScopeIndexPrefix(std::string_view form_id, std::string_view field,
   return k;
 }
 
-std::string ScopeIndexKey(std::string_view form_id, std::string_view field,
-                          std::string_view value, uint64_t seq) {
+std::string ScopeIndexKey(std::string_view form_id, std::string_view field, std::string_view value,
+                          uint64_t seq) {
   std::string k = ScopeIndexPrefix(form_id, field, value);
   PutBigEndian64(&k, seq);
   return k;

@@ -1,7 +1,9 @@
 // Every RocksDB key layout of fieldsync, and nothing else. All keys live in the default
-// column family and start with a one-byte tag. Variable-length components are
-// length-prefixed (varint32) so that no key is a prefix of a key of another entity;
-// integers are big-endian so that byte order is numeric order.
+// column family and start with a one-byte tag. Variable-length components followed by more
+// components are length-prefixed (varint32), so a prefix scan of one entity never reaches
+// another's keys; integers are big-endian so that byte order is numeric order. Keys whose last
+// component is a raw string ('m', 'd', 'a', 'e', 'r') are read one at a time or scanned by tag
+// only, never by a prefix of that string.
 //
 //   'm' name                                  -> meta value (head seq, retention watermark)
 //   'd' device_id                             -> Device (identity, role, scopes, token hash)
@@ -72,8 +74,8 @@ std::optional<uint64_t> ParseChangeKey(std::string_view key);
 // last change, plus "exit" entries where a record left a coordinate.
 std::string ScopeIndexPrefix(std::string_view form_id, std::string_view field,
                              std::string_view value);
-std::string ScopeIndexKey(std::string_view form_id, std::string_view field,
-                          std::string_view value, uint64_t seq);
+std::string ScopeIndexKey(std::string_view form_id, std::string_view field, std::string_view value,
+                          uint64_t seq);
 // The seq of a scope index key with the given prefix.
 std::optional<uint64_t> ParseScopeIndexSeq(std::string_view key, std::string_view prefix);
 

@@ -144,10 +144,8 @@ void Store::Batch::PutScopeIndex(std::string_view form_id, const ScopePair& pair
             rocksdb::Slice(record_id.data(), record_id.size()))
       .PermitUncheckedError();
 }
-void Store::Batch::DeleteScopeIndex(std::string_view form_id, const ScopePair& pair,
-                                    uint64_t seq) {
-  batch_->Delete(keys::ScopeIndexKey(form_id, pair.field, pair.value, seq))
-      .PermitUncheckedError();
+void Store::Batch::DeleteScopeIndex(std::string_view form_id, const ScopePair& pair, uint64_t seq) {
+  batch_->Delete(keys::ScopeIndexKey(form_id, pair.field, pair.value, seq)).PermitUncheckedError();
 }
 void Store::Batch::PutReceipt(std::string_view device_id, const Receipt& r) {
   batch_->Put(keys::ReceiptKey(device_id, r.device_seq), codec::Encode(r)).PermitUncheckedError();
@@ -160,7 +158,9 @@ void Store::Batch::PutQuarantine(const QuarantineEntry& q) {
       .PermitUncheckedError();
 }
 void Store::Batch::PutConflict(const ConflictEntry& c) {
-  batch_->Put(keys::ConflictKey(c.record_id, c.device_writer, c.device_seq, c.field), codec::Encode(c))
+  batch_
+      ->Put(keys::ConflictKey(c.record_id, c.device_writer, c.device_seq, c.field),
+            codec::Encode(c))
       .PermitUncheckedError();
 }
 void Store::Batch::PutDevice(const Device& d) {
@@ -228,16 +228,15 @@ absl::StatusOr<std::optional<std::string>> Store::GetDeviceIdByTokenHash(
 }
 
 absl::StatusOr<DeviceSyncState> Store::GetDeviceSyncState(std::string_view device_id) const {
-  FS_ASSIGN_OR_RETURN(auto state, GetDecoded<DeviceSyncState>(
-                                      db_.get(), keys::DeviceStateKey(device_id),
-                                      "reading device state"));
+  FS_ASSIGN_OR_RETURN(auto state,
+                      GetDecoded<DeviceSyncState>(db_.get(), keys::DeviceStateKey(device_id),
+                                                  "reading device state"));
   return state.value_or(DeviceSyncState{});
 }
 
 absl::StatusOr<std::optional<Receipt>> Store::GetReceipt(std::string_view device_id,
                                                          uint64_t device_seq) const {
-  return GetDecoded<Receipt>(db_.get(), keys::ReceiptKey(device_id, device_seq),
-                             "reading receipt");
+  return GetDecoded<Receipt>(db_.get(), keys::ReceiptKey(device_id, device_seq), "reading receipt");
 }
 
 absl::StatusOr<std::optional<Form>> Store::GetForm(std::string_view form_id,
@@ -246,8 +245,8 @@ absl::StatusOr<std::optional<Form>> Store::GetForm(std::string_view form_id,
     return GetDecoded<Form>(db_.get(), keys::FormKey(form_id, version), "reading form");
   }
   std::string value;
-  FS_ASSIGN_OR_RETURN(bool found, LastWithPrefix(db_.get(), keys::FormPrefix(form_id), nullptr,
-                                                 &value));
+  FS_ASSIGN_OR_RETURN(bool found,
+                      LastWithPrefix(db_.get(), keys::FormPrefix(form_id), nullptr, &value));
   if (!found) return std::optional<Form>();
   Form f;
   FS_RETURN_IF_ERROR(codec::Decode(value, &f));
@@ -267,8 +266,8 @@ absl::StatusOr<uint64_t> Store::GetMeta(std::string_view name) const {
 
 // ---- Scans ---------------------------------------------------------------------------------
 
-absl::StatusOr<std::vector<Receipt>> Store::ListReceipts(std::string_view device_id,
-                                                         uint64_t since, size_t limit) const {
+absl::StatusOr<std::vector<Receipt>> Store::ListReceipts(std::string_view device_id, uint64_t since,
+                                                         size_t limit) const {
   std::vector<Receipt> out;
   std::string prefix = keys::ReceiptPrefix(device_id);
   FS_RETURN_IF_ERROR(Scan(db_.get(), keys::ReceiptKey(device_id, since),
@@ -352,8 +351,7 @@ absl::Status Store::ScanScopeIndex(
               });
 }
 
-absl::StatusOr<std::vector<ConflictEntry>> Store::ListConflicts(
-    std::string_view record_id) const {
+absl::StatusOr<std::vector<ConflictEntry>> Store::ListConflicts(std::string_view record_id) const {
   std::vector<ConflictEntry> out;
   std::string prefix = keys::ConflictPrefix(record_id);
   FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),

@@ -16,15 +16,14 @@ absl::StatusOr<ChangeBatch> LocalChangeFeed::Read(uint64_t from_seq, size_t limi
                      min_retained, ")"));
   }
   if (from_seq == 0 && min_retained > 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the change log starts at seq ", min_retained, "; rebuild from records"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the change log starts at seq ", min_retained, "; rebuild from records"));
   }
   FS_ASSIGN_OR_RETURN(out.changes, store_->ReadChanges(from_seq, out.head_seq, limit));
   return out;
 }
 
-uint64_t LocalChangeFeed::Wait(uint64_t after_seq,
-                               std::chrono::steady_clock::time_point deadline) {
+uint64_t LocalChangeFeed::Wait(uint64_t after_seq, std::chrono::steady_clock::time_point deadline) {
   return sequencer_->WaitBeyond(after_seq, deadline);
 }
 

@@ -64,8 +64,7 @@ void Delete(const Form& form, Record* rec, const FieldMeta& meta,
 }  // namespace
 
 MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
-                  const std::string& content_hash, const std::string& device_id,
-                  int64_t now_ms) {
+                  const std::string& content_hash, const std::string& device_id, int64_t now_ms) {
   if (current != nullptr && current->form_id != m.form_id) {
     return Reject("wrong_form", "", absl::StrCat("record belongs to another form"));
   }

@@ -37,8 +37,7 @@ struct MergeResult {
 // delete. Values in `m` must already have passed the form's value checks. `content_hash` is
 // ContentHash(m), computed once by the caller.
 MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
-                  const std::string& content_hash, const std::string& device_id,
-                  int64_t now_ms);
+                  const std::string& content_hash, const std::string& device_id, int64_t now_ms);
 
 }  // namespace fieldsync
 

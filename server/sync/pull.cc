@@ -40,15 +40,16 @@ uint64_t ScopeFingerprint(const Device& device, std::vector<std::string> form_id
   std::sort(scopes.begin(), scopes.end());
   std::sort(form_ids.begin(), form_ids.end());
   std::string buf = absl::StrCat(device.all_scopes ? "*" : "-", "|");
-  for (const auto& s : scopes) absl::StrAppend(&buf, s.field.size(), ":", s.field, s.value.size(), ":", s.value);
+  for (const auto& s : scopes)
+    absl::StrAppend(&buf, s.field.size(), ":", s.field, s.value.size(), ":", s.value);
   absl::StrAppend(&buf, "|");
   for (const auto& f : form_ids) absl::StrAppend(&buf, f.size(), ":", f);
   std::string h = Sha256Hex(buf);
   return std::stoull(h.substr(0, 16), nullptr, 16);
 }
 
-PullCore::PullCore(Store* store, FormRegistry* forms, LockTable* locks,
-                   CommitSequencer* sequencer, Clock* clock, PullLimits limits)
+PullCore::PullCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSequencer* sequencer,
+                   Clock* clock, PullLimits limits)
     : store_(store),
       forms_(forms),
       locks_(locks),
@@ -61,8 +62,8 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
     return absl::InvalidArgumentError(
         absl::StrCat("at most ", limits_.max_forms, " form ids per pull"));
   }
-  const uint32_t limit = query.limit == 0 ? limits_.default_page
-                                          : std::min(query.limit, limits_.max_page);
+  const uint32_t limit =
+      query.limit == 0 ? limits_.default_page : std::min(query.limit, limits_.max_page);
   const uint64_t fingerprint = ScopeFingerprint(device, query.form_ids);
   const uint64_t head = sequencer_->VisibleHead();
 
@@ -74,9 +75,8 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
     }
     FS_ASSIGN_OR_RETURN(uint64_t min_retained, store_->GetMeta(keys::kMinRetainedSeq));
     if (c.seq + 1 < min_retained) {
-      return ResyncRequiredError(
-          absl::StrCat("cursor is older than the retained change log (oldest seq ",
-                       min_retained, ")"));
+      return ResyncRequiredError(absl::StrCat(
+          "cursor is older than the retained change log (oldest seq ", min_retained, ")"));
     }
     if (c.seq > head) {
       return ResyncRequiredError("cursor is ahead of this server (restored from a backup?)");
@@ -97,11 +97,11 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   for (const auto& form_id : form_ids) {
     for (const auto& pair : pairs) {
       uint32_t n = 0;
-      FS_RETURN_IF_ERROR(store_->ScanScopeIndex(
-          form_id, pair, after, head, [&](uint64_t seq, std::string_view record_id) {
-            entries.emplace(seq, std::string(record_id));
-            return ++n <= limit;
-          }));
+      FS_RETURN_IF_ERROR(store_->ScanScopeIndex(form_id, pair, after, head,
+                                                [&](uint64_t seq, std::string_view record_id) {
+                                                  entries.emplace(seq, std::string(record_id));
+                                                  return ++n <= limit;
+                                                }));
     }
   }
 

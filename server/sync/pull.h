@@ -24,9 +24,9 @@ struct PullLimits {
 };
 
 struct PullQuery {
-  std::string cursor;  // opaque; empty for a full snapshot
-  std::vector<std::string> form_ids;  // empty: every form
-  uint32_t limit = 0;                 // records; 0: the default page
+  std::string cursor;                    // opaque; empty for a full snapshot
+  std::vector<std::string> form_ids;     // empty: every form
+  uint32_t limit = 0;                    // records; 0: the default page
   const DeviceReport* report = nullptr;  // the device's own report, if it sent one
 };
 

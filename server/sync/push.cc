@@ -14,14 +14,14 @@ namespace fieldsync {
 struct PushCore::BatchState {
   Store::Batch batch;
   DeviceSyncState device_state;
-  std::map<std::string, Record> overlay;         // records changed earlier in this batch
-  std::map<uint64_t, Receipt> receipts_by_seq;   // receipts stored by this batch
-  std::vector<uint64_t> seqs;                    // allocated; Finish()ed by the caller
+  std::map<std::string, Record> overlay;        // records changed earlier in this batch
+  std::map<uint64_t, Receipt> receipts_by_seq;  // receipts stored by this batch
+  std::vector<uint64_t> seqs;                   // allocated; Finish()ed by the caller
   int64_t now_ms = 0;
 };
 
-PushCore::PushCore(Store* store, FormRegistry* forms, LockTable* locks,
-                   CommitSequencer* sequencer, Clock* clock, PushLimits limits)
+PushCore::PushCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSequencer* sequencer,
+                   Clock* clock, PushLimits limits)
     : store_(store),
       forms_(forms),
       locks_(locks),
@@ -66,9 +66,8 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
                                                     const std::vector<Mutation>& batch,
                                                     const DeviceReport* report) {
   if (batch.size() > limits_.max_mutations_per_batch) {
-    return absl::InvalidArgumentError(absl::StrCat("batch has ", batch.size(),
-                                                   " mutations; the limit is ",
-                                                   limits_.max_mutations_per_batch));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch has ", batch.size(), " mutations; the limit is ", limits_.max_mutations_per_batch));
   }
   std::vector<std::string> lock_keys{DeviceLockKey(device.device_id)};
   for (const auto& m : batch) lock_keys.push_back(RecordLockKey(m.record_id));
@@ -138,8 +137,7 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
 }
 
 Receipt PushCore::Quarantine(const Device& device, const Mutation& m, Receipt receipt,
-                             std::vector<FieldError> errors, std::string reason,
-                             BatchState* st) {
+                             std::vector<FieldError> errors, std::string reason, BatchState* st) {
   QuarantineEntry q;
   q.device_id = device.device_id;
   q.mutation = m;
@@ -164,9 +162,9 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
   };
 
   if (!ValidRecordId(m.record_id, limits_.max_record_id_bytes)) {
-    return reject("invalid", {{"record_id", absl::StrCat("must be 1 to ",
-                                                          limits_.max_record_id_bytes,
-                                                          " printable ASCII characters")}});
+    return reject("invalid",
+                  {{"record_id", absl::StrCat("must be 1 to ", limits_.max_record_id_bytes,
+                                              " printable ASCII characters")}});
   }
   if (m.op != MutationOp::kUpsert && m.op != MutationOp::kDelete) {
     return reject("invalid", {{"op", "must be UPSERT or DELETE"}});
@@ -175,8 +173,7 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
   if (!schema_or.ok()) {
     if (schema_or.status().code() != absl::StatusCode::kNotFound) return schema_or.status();
     return reject("unknown_form", {{"form_id", absl::StrCat("form '", m.form_id, "' version ",
-                                                            m.form_version,
-                                                            " is not published")}});
+                                                            m.form_version, " is not published")}});
   }
   const FormSchema& schema = **schema_or;
   if (m.form_version == 0) {
@@ -225,7 +222,7 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
       }
     }
     if (!InScope(device, scope_after)) {
-      return reject("scope", {{"", "record would be outside your scope"}});
+      return reject("scope", {{"", "record is outside your scope"}});
     }
     const uint64_t seq = sequencer_->Allocate();
     st->seqs.push_back(seq);

@@ -9,8 +9,7 @@
 
 namespace fieldsync {
 
-absl::StatusOr<uint64_t> Retention::PurgeOnce(const RetentionPolicy& policy,
-                                              size_t max_changes) {
+absl::StatusOr<uint64_t> Retention::PurgeOnce(const RetentionPolicy& policy, size_t max_changes) {
   const uint64_t head = sequencer_->VisibleHead();
   if (head <= policy.keep_changes) return 0;
   const uint64_t cutoff = head - policy.keep_changes;  // drop seqs <= cutoff

@@ -32,9 +32,12 @@ std::vector<v1::Mutation> Script(int d) {
     std::string id = "crash-" + std::to_string(d) + "-" + std::to_string(i);
     out.push_back(HouseholdCreate(++seq, id, "Ninewa", 1));
     for (int e = 1; e <= 2 && out.size() < kMutationsPerDevice; ++e) {
-      out.push_back(MakeMutation({++seq, id, "displacement_household", static_cast<uint64_t>(e),
-                                  {{"household_size", Int(1 + e)},
-                                   {"district", Text("edit-" + std::to_string(e))}}}));
+      out.push_back(MakeMutation(
+          {++seq,
+           id,
+           "displacement_household",
+           static_cast<uint64_t>(e),
+           {{"household_size", Int(1 + e)}, {"district", Text("edit-" + std::to_string(e))}}}));
     }
   }
   return out;
@@ -46,7 +49,8 @@ struct Ack {
 
 class Device {
  public:
-  Device(int index, std::string token) : index_(index), token_(std::move(token)), script_(Script(index)) {}
+  Device(int index, std::string token)
+      : index_(index), token_(std::move(token)), script_(Script(index)) {}
 
   // Pushes from the first unacknowledged mutation until done or the stream breaks.
   // Returns true when every mutation is acknowledged.
@@ -92,7 +96,8 @@ TEST(CrashTest, KillNineDuringMultiDevicePushLosesAndDuplicatesNothing) {
   std::vector<std::unique_ptr<Device>> devices;
   for (int d = 0; d < kDevices; ++d) {
     devices.push_back(std::make_unique<Device>(
-        d, server.AddDevice({"crash-tab-" + std::to_string(d), "enumerator", {"governorate=Ninewa"}})));
+        d, server.AddDevice(
+               {"crash-tab-" + std::to_string(d), "enumerator", {"governorate=Ninewa"}})));
   }
   std::string admin = server.AddDevice({"crash-admin", "admin", {}, true});
   std::string feed = server.AddDevice({"crash-feed", "feed_reader", {}, true});

@@ -58,10 +58,10 @@ TEST_F(SyncIntegrationTest, PushThenPullRoundTrip) {
   StartServer();
   TestClient c = Client(ninewa_);
   std::vector<v1::Receipt> receipts;
-  ASSERT_TRUE(c.PushOne({HouseholdCreate(1, "hh-1", "Ninewa", 4),
-                         HouseholdCreate(2, "hh-2", "Ninewa", 6)},
-                        &receipts)
-                  .ok());
+  ASSERT_TRUE(
+      c.PushOne({HouseholdCreate(1, "hh-1", "Ninewa", 4), HouseholdCreate(2, "hh-2", "Ninewa", 6)},
+                &receipts)
+          .ok());
   ASSERT_THAT(Outcomes(receipts), ElementsAre(v1::APPLIED, v1::APPLIED));
   EXPECT_EQ(receipts[0].record_version(), 1u);
   EXPECT_GT(receipts[1].seq(), receipts[0].seq());
@@ -85,7 +85,8 @@ TEST_F(SyncIntegrationTest, RetransmissionAfterCutStreamAppliesNothingTwice) {
   StartServer();
   TestClient c = Client(ninewa_);
   std::vector<v1::Mutation> batch;
-  for (int i = 1; i <= 20; ++i) batch.push_back(HouseholdCreate(i, "cut-" + std::to_string(i), "Ninewa"));
+  for (int i = 1; i <= 20; ++i)
+    batch.push_back(HouseholdCreate(i, "cut-" + std::to_string(i), "Ninewa"));
   {
     // Send the batch and cut the stream before reading any receipt.
     auto ctx = c.Context();
@@ -148,10 +149,10 @@ TEST_F(SyncIntegrationTest, InvalidRecordFailsAloneAndIsQuarantined) {
   v1::Mutation bad = HouseholdCreate(2, "bad", "Ninewa", /*household_size=*/0);
   (*bad.mutable_fields())["visit_date"] = Text("2026-02-30");
   std::vector<v1::Receipt> receipts;
-  ASSERT_TRUE(c.PushOne({HouseholdCreate(1, "ok-1", "Ninewa"), bad,
-                         HouseholdCreate(3, "ok-3", "Ninewa")},
-                        &receipts)
-                  .ok());
+  ASSERT_TRUE(
+      c.PushOne({HouseholdCreate(1, "ok-1", "Ninewa"), bad, HouseholdCreate(3, "ok-3", "Ninewa")},
+                &receipts)
+          .ok());
   ASSERT_THAT(Outcomes(receipts), ElementsAre(v1::APPLIED, v1::REJECTED, v1::APPLIED));
   std::vector<std::string> fields;
   for (const auto& e : receipts[1].errors()) fields.push_back(e.field());
@@ -174,14 +175,24 @@ TEST_F(SyncIntegrationTest, TwoDevicesEditDifferentFieldsOfflineMerge) {
   ASSERT_TRUE(a.PushOne({HouseholdCreate(1, "shared", "Ninewa", 5)}, &r).ok());
   // Both tablets saw version 1 and edit offline.
   r.clear();
-  ASSERT_TRUE(a.PushOne({MakeMutation({2, "shared", "displacement_household", 1,
-                                       {{"household_size", Int(7)}}, false, 1'800'000'000'000})},
+  ASSERT_TRUE(a.PushOne({MakeMutation({2,
+                                       "shared",
+                                       "displacement_household",
+                                       1,
+                                       {{"household_size", Int(7)}},
+                                       false,
+                                       1'800'000'000'000})},
                         &r)
                   .ok());
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::APPLIED));
   r.clear();
-  ASSERT_TRUE(b.PushOne({MakeMutation({1, "shared", "displacement_household", 1,
-                                       {{"district", Text("Tel Afar")}}, false, 1'700'000'000'000})},
+  ASSERT_TRUE(b.PushOne({MakeMutation({1,
+                                       "shared",
+                                       "displacement_household",
+                                       1,
+                                       {{"district", Text("Tel Afar")}},
+                                       false,
+                                       1'700'000'000'000})},
                         &r)
                   .ok());
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::MERGED));
@@ -199,13 +210,23 @@ TEST_F(SyncIntegrationTest, TwoDevicesEditSameFieldOfflineConflictLaterHlcWins) 
   ASSERT_TRUE(a.PushOne({HouseholdCreate(1, "both", "Ninewa", 5)}, &r).ok());
   r.clear();
   // A edited later (by its clock) but syncs first.
-  ASSERT_TRUE(a.PushOne({MakeMutation({2, "both", "displacement_household", 1,
-                                       {{"household_size", Int(8)}}, false, 1'800'000'000'500})},
+  ASSERT_TRUE(a.PushOne({MakeMutation({2,
+                                       "both",
+                                       "displacement_household",
+                                       1,
+                                       {{"household_size", Int(8)}},
+                                       false,
+                                       1'800'000'000'500})},
                         &r)
                   .ok());
   r.clear();
-  ASSERT_TRUE(b.PushOne({MakeMutation({1, "both", "displacement_household", 1,
-                                       {{"household_size", Int(9)}}, false, 1'800'000'000'100})},
+  ASSERT_TRUE(b.PushOne({MakeMutation({1,
+                                       "both",
+                                       "displacement_household",
+                                       1,
+                                       {{"household_size", Int(9)}},
+                                       false,
+                                       1'800'000'000'100})},
                         &r)
                   .ok());
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::CONFLICT));
@@ -216,13 +237,23 @@ TEST_F(SyncIntegrationTest, TwoDevicesEditSameFieldOfflineConflictLaterHlcWins) 
 
   // The other way round: the later edit arrives second and wins.
   r.clear();
-  ASSERT_TRUE(b.PushOne({MakeMutation({2, "both", "displacement_household", 2,
-                                       {{"household_size", Int(11)}}, false, 1'900'000'000'000})},
+  ASSERT_TRUE(b.PushOne({MakeMutation({2,
+                                       "both",
+                                       "displacement_household",
+                                       2,
+                                       {{"household_size", Int(11)}},
+                                       false,
+                                       1'900'000'000'000})},
                         &r)
                   .ok());
   r.clear();
-  ASSERT_TRUE(a.PushOne({MakeMutation({3, "both", "displacement_household", 2,
-                                       {{"household_size", Int(12)}}, false, 1'900'000'000'001})},
+  ASSERT_TRUE(a.PushOne({MakeMutation({3,
+                                       "both",
+                                       "displacement_household",
+                                       2,
+                                       {{"household_size", Int(12)}},
+                                       false,
+                                       1'900'000'000'001})},
                         &r)
                   .ok());
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::CONFLICT));
@@ -236,10 +267,11 @@ TEST_F(SyncIntegrationTest, StaleDeleteIsAConflictAndDestroysNothing) {
   std::vector<v1::Receipt> r;
   ASSERT_TRUE(a.PushOne({HouseholdCreate(1, "victim", "Ninewa", 5)}, &r).ok());
   r.clear();
-  ASSERT_TRUE(b.PushOne({MakeMutation({1, "victim", "displacement_household", 1,
-                                       {{"household_size", Int(6)}}})},
-                        &r)
-                  .ok());
+  ASSERT_TRUE(
+      b.PushOne(
+           {MakeMutation({1, "victim", "displacement_household", 1, {{"household_size", Int(6)}}})},
+           &r)
+          .ok());
   r.clear();
   // A deletes based on version 1, not knowing B's edit (version 2).
   ASSERT_TRUE(
@@ -269,8 +301,7 @@ TEST_F(SyncIntegrationTest, AppendOnlyDuplicatesAndEdits) {
   v1::Mutation other = CrossingCreate(3, "x-1", "BP-001", 4);  // same id, other content
   v1::Mutation edit = MakeMutation({4, "x-1", "border_crossing", 1, {{"group_size", Int(9)}}});
   ASSERT_TRUE(c.PushOne({first, same, other, edit}, &r).ok());
-  ASSERT_THAT(Outcomes(r),
-              ElementsAre(v1::APPLIED, v1::DUPLICATE, v1::CONFLICT, v1::REJECTED));
+  ASSERT_THAT(Outcomes(r), ElementsAre(v1::APPLIED, v1::DUPLICATE, v1::CONFLICT, v1::REJECTED));
   auto rec = ById(c.Pull("").records)["x-1"];
   EXPECT_EQ(rec.fields().at("group_size").integer(), 3);
   EXPECT_EQ(rec.version(), 1u);
@@ -283,12 +314,14 @@ TEST_F(SyncIntegrationTest, DeviceCannotWriteOrReadOutsideItsScope) {
   r.clear();
   TestClient anbar = Client(anbar_);
   // Writing a Ninewa record, and editing the existing one, are both refused.
-  ASSERT_TRUE(anbar.PushOne({HouseholdCreate(1, "intrude", "Ninewa"),
-                             MakeMutation({2, "nin", "displacement_household", 1,
-                                           {{"governorate", Text("Anbar")}}}),
-                             HouseholdCreate(3, "mine", "Anbar")},
-                            &r)
-                  .ok());
+  ASSERT_TRUE(
+      anbar
+          .PushOne({HouseholdCreate(1, "intrude", "Ninewa"),
+                    MakeMutation(
+                        {2, "nin", "displacement_household", 1, {{"governorate", Text("Anbar")}}}),
+                    HouseholdCreate(3, "mine", "Anbar")},
+                   &r)
+          .ok());
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::REJECTED, v1::REJECTED, v1::APPLIED));
   auto seen = ById(anbar.Pull("").records);
   EXPECT_EQ(seen.size(), 1u);
@@ -296,9 +329,9 @@ TEST_F(SyncIntegrationTest, DeviceCannotWriteOrReadOutsideItsScope) {
   // Border officers see only their post's crossings, not questionnaires.
   r.clear();
   TestClient post = Client(post1_);
-  ASSERT_TRUE(post.PushOne({CrossingCreate(1, "c-1", "BP-001"), CrossingCreate(2, "c-2", "BP-002")},
-                           &r)
-                  .ok());
+  ASSERT_TRUE(
+      post.PushOne({CrossingCreate(1, "c-1", "BP-001"), CrossingCreate(2, "c-2", "BP-002")}, &r)
+          .ok());
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::APPLIED, v1::REJECTED));
   auto post_seen = ById(post.Pull("").records);
   EXPECT_EQ(post_seen.size(), 1u);
@@ -313,10 +346,13 @@ TEST_F(SyncIntegrationTest, RecordMovedOutOfScopeIsRemovedFromDevice) {
   PullResult first = nin.Pull("");
   ASSERT_EQ(first.records.size(), 1u);
   r.clear();
-  ASSERT_TRUE(Client(admin_).PushOne({MakeMutation({1, "mover", "displacement_household", 1,
-                                                     {{"governorate", Text("Anbar")}}})},
-                                     &r)
-                  .ok());
+  ASSERT_TRUE(
+      Client(admin_)
+          .PushOne(
+              {MakeMutation(
+                  {1, "mover", "displacement_household", 1, {{"governorate", Text("Anbar")}}})},
+              &r)
+          .ok());
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::APPLIED));
   PullResult next = nin.Pull(first.cursor);
   ASSERT_TRUE(next.status.ok());
@@ -334,8 +370,11 @@ TEST_F(SyncIntegrationTest, RecordChangedManyTimesIsPulledOnceAtLatestVersion) {
   std::vector<v1::Receipt> r;
   std::vector<v1::Mutation> batch{HouseholdCreate(1, "busy", "Ninewa", 1)};
   for (int i = 2; i <= 10; ++i) {
-    batch.push_back(MakeMutation({static_cast<uint64_t>(i), "busy", "displacement_household",
-                                  static_cast<uint64_t>(i - 1), {{"household_size", Int(i)}}}));
+    batch.push_back(MakeMutation({static_cast<uint64_t>(i),
+                                  "busy",
+                                  "displacement_household",
+                                  static_cast<uint64_t>(i - 1),
+                                  {{"household_size", Int(i)}}}));
   }
   ASSERT_TRUE(c.PushOne(batch, &r).ok());
   PullResult pull = c.Pull(start.cursor);
@@ -348,7 +387,8 @@ TEST_F(SyncIntegrationTest, PagedPullReturnsEveryRecordOnce) {
   StartServer();
   TestClient c = Client(ninewa_);
   std::vector<v1::Mutation> batch;
-  for (int i = 1; i <= 120; ++i) batch.push_back(HouseholdCreate(i, "p-" + std::to_string(i), "Ninewa"));
+  for (int i = 1; i <= 120; ++i)
+    batch.push_back(HouseholdCreate(i, "p-" + std::to_string(i), "Ninewa"));
   std::vector<v1::Receipt> r;
   ASSERT_TRUE(c.PushOne(batch, &r).ok());
   // Pages of 7 records, each pull call returning one page.
@@ -373,7 +413,8 @@ TEST_F(SyncIntegrationTest, CursorPastRetentionRequiresResync) {
   PullResult old = c.Pull("");
   ASSERT_TRUE(old.status.ok());
   std::vector<v1::Mutation> batch;
-  for (int i = 2; i <= 30; ++i) batch.push_back(HouseholdCreate(i, "new-" + std::to_string(i), "Ninewa"));
+  for (int i = 2; i <= 30; ++i)
+    batch.push_back(HouseholdCreate(i, "new-" + std::to_string(i), "Ninewa"));
   ASSERT_TRUE(c.PushOne(batch, &r).ok());
   // Retention runs in the background every 20 ms: poll (bounded) until the old cursor expires.
   PullResult stale;
@@ -429,7 +470,8 @@ TEST_F(SyncIntegrationTest, LimitsAreEnforcedPerRecordAndPerBatch) {
   std::vector<v1::Receipt> r;
   // Over the batch size: the whole request is refused, nothing applied.
   std::vector<v1::Mutation> big;
-  for (int i = 1; i <= 11; ++i) big.push_back(HouseholdCreate(i, "b-" + std::to_string(i), "Ninewa"));
+  for (int i = 1; i <= 11; ++i)
+    big.push_back(HouseholdCreate(i, "b-" + std::to_string(i), "Ninewa"));
   grpc::Status s = c.PushOne(big, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(c.Pull("").records.empty());
@@ -456,11 +498,13 @@ TEST_F(SyncIntegrationTest, LimitsAreEnforcedPerRecordAndPerBatch) {
 TEST_F(SyncIntegrationTest, ChangeFeedHasBeforeAndAfterInSeqOrder) {
   StartServer();
   std::vector<v1::Receipt> r;
-  ASSERT_TRUE(Client(ninewa_).PushOne({HouseholdCreate(1, "f-1", "Ninewa", 3),
-                                       MakeMutation({2, "f-1", "displacement_household", 1,
-                                                     {{"household_size", Int(4)}}})},
-                                      &r)
-                  .ok());
+  ASSERT_TRUE(
+      Client(ninewa_)
+          .PushOne(
+              {HouseholdCreate(1, "f-1", "Ninewa", 3),
+               MakeMutation({2, "f-1", "displacement_household", 1, {{"household_size", Int(4)}}})},
+              &r)
+          .ok());
   std::vector<v1::Change> changes;
   uint64_t head = 0;
   ASSERT_TRUE(Client(feed_).Changes(1, &changes, &head).ok());
@@ -525,9 +569,9 @@ TEST_F(SyncIntegrationTest, HealthAndGracefulShutdown) {
   ASSERT_TRUE(Client(ninewa_).PushOne({HouseholdCreate(1, "durable", "Ninewa")}, &r).ok());
   const auto t0 = std::chrono::steady_clock::now();
   int status = server_->Stop(SIGTERM);
-  const auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - t0)
-                           .count();
+  const auto stop_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server_->log();
   EXPECT_NE(server_->log().find("stopped cleanly"), std::string::npos);
   EXPECT_LT(stop_ms, 10'000);  // the default grace period bounds the drain

@@ -57,8 +57,8 @@ ServerProcess::~ServerProcess() {
 }
 
 std::string ServerProcess::AddDevice(const DeviceSpec& spec) {
-  std::vector<std::string> argv = {FieldsyncdPath(), "device", "add", "--data-dir", data_dir_,
-                                   "--id", spec.id, "--role", spec.role};
+  std::vector<std::string> argv = {FieldsyncdPath(), "device", "add",    "--data-dir", data_dir_,
+                                   "--id",           spec.id,  "--role", spec.role};
   for (const auto& s : spec.scopes) {
     argv.push_back("--scope");
     argv.push_back(s);
@@ -78,9 +78,9 @@ void ServerProcess::RevokeDevice(const std::string& id) {
 
 bool ServerProcess::Start(std::chrono::milliseconds timeout) {
   std::remove(port_path_.c_str());
-  std::vector<std::string> argv = {FieldsyncdPath(), "serve",       "--data-dir", data_dir_,
-                                   "--listen",       "127.0.0.1:0", "--dev-plaintext",
-                                   "--forms-dir",    FormsDir(),    "--port-file", port_path_};
+  std::vector<std::string> argv = {
+      FieldsyncdPath(),  "serve",       "--data-dir", data_dir_,     "--listen", "127.0.0.1:0",
+      "--dev-plaintext", "--forms-dir", FormsDir(),   "--port-file", port_path_};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   pid_ = fork();
   if (pid_ == 0) {

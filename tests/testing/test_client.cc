@@ -117,8 +117,8 @@ v1::Mutation MakeMutation(const MutationSpec& spec) {
   m.set_base_version(spec.base_version);
   m.set_op(spec.is_delete ? v1::Mutation::DELETE : v1::Mutation::UPSERT);
   for (const auto& [k, v] : spec.fields) (*m.mutable_fields())[k] = v;
-  m.mutable_hlc()->set_physical_ms(spec.hlc_ms ? spec.hlc_ms : 1'700'000'000'000 +
-                                                                    static_cast<int64_t>(spec.device_seq));
+  m.mutable_hlc()->set_physical_ms(
+      spec.hlc_ms ? spec.hlc_ms : 1'700'000'000'000 + static_cast<int64_t>(spec.device_seq));
   m.mutable_hlc()->set_device_id(spec.device_id);
   return m;
 }

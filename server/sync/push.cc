@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
@@ -14,7 +15,8 @@ namespace fieldsync {
 struct PushCore::BatchState {
   Store::Batch batch;
   DeviceSyncState device_state;
-  std::map<std::string, Record> overlay;        // records changed earlier in this batch
+  // Every record the batch names, read once up front and updated as the batch changes them.
+  std::unordered_map<std::string, std::optional<Record>> records;
   std::map<uint64_t, Receipt> receipts_by_seq;  // receipts stored by this batch
   std::vector<uint64_t> seqs;                   // allocated; Finish()ed by the caller
   int64_t now_ms = 0;
@@ -77,6 +79,14 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
   SeqReleaser releaser(sequencer_, &st.seqs);
   st.now_ms = clock_->NowMs();
   FS_ASSIGN_OR_RETURN(st.device_state, store_->GetDeviceSyncState(device.device_id));
+  {
+    std::vector<std::string> ids;
+    for (const auto& m : batch) {
+      if (st.records.emplace(m.record_id, std::nullopt).second) ids.push_back(m.record_id);
+    }
+    FS_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> found, store_->GetRecords(ids));
+    for (size_t i = 0; i < ids.size(); ++i) st.records[ids[i]] = std::move(found[i]);
+  }
 
   std::vector<Receipt> receipts;
   receipts.reserve(batch.size());
@@ -186,14 +196,8 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
     return reject("invalid", std::move(errors));
   }
 
-  const Record* current = nullptr;
-  std::optional<Record> loaded;
-  if (auto it = st->overlay.find(m.record_id); it != st->overlay.end()) {
-    current = &it->second;
-  } else {
-    FS_ASSIGN_OR_RETURN(loaded, store_->GetRecord(m.record_id));
-    if (loaded) current = &*loaded;
-  }
+  std::optional<Record>& slot = st->records[m.record_id];
+  const Record* current = slot ? &*slot : nullptr;
   std::vector<ScopePair> scope_before;
   if (current != nullptr) {
     scope_before = schema.ScopeOf(current->fields);
@@ -266,11 +270,11 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
     st->batch.PutConflict(c);
   }
   st->device_state.conflicts += res.conflicts.size();
-  if (res.changed || res.metadata_changed) st->overlay[m.record_id] = res.record;
 
   receipt.outcome = res.outcome;
   receipt.record_version = res.record.version;
   receipt.conflict_fields = std::move(res.conflict_fields);
+  if (res.changed || res.metadata_changed) slot = std::move(res.record);
   return receipt;
 }
 

@@ -71,6 +71,28 @@ absl::StatusOr<bool> LastWithPrefix(rocksdb::DB* db, const std::string& prefix, 
   return true;
 }
 
+// Decodes every value in [start, upper) into a T, at most `limit` of them.
+template <typename T>
+absl::StatusOr<std::vector<T>> ScanDecoded(rocksdb::DB* db, const std::string& start,
+                                           const std::string& upper, size_t limit = SIZE_MAX) {
+  std::vector<T> out;
+  if (limit == 0) return out;
+  FS_RETURN_IF_ERROR(
+      Scan(db, start, upper, [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
+        T item;
+        FS_RETURN_IF_ERROR(codec::Decode(View(v), &item));
+        out.push_back(std::move(item));
+        return out.size() < limit;
+      }));
+  return out;
+}
+
+// Every value whose key starts with `prefix`.
+template <typename T>
+absl::StatusOr<std::vector<T>> ScanPrefix(rocksdb::DB* db, const std::string& prefix) {
+  return ScanDecoded<T>(db, prefix, keys::PrefixSuccessor(prefix));
+}
+
 }  // namespace
 
 struct Store::Internals {
@@ -268,60 +290,24 @@ absl::StatusOr<uint64_t> Store::GetMeta(std::string_view name) const {
 
 absl::StatusOr<std::vector<Receipt>> Store::ListReceipts(std::string_view device_id, uint64_t since,
                                                          size_t limit) const {
-  std::vector<Receipt> out;
-  std::string prefix = keys::ReceiptPrefix(device_id);
-  FS_RETURN_IF_ERROR(Scan(db_.get(), keys::ReceiptKey(device_id, since),
-                          keys::PrefixSuccessor(prefix),
-                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
-                            if (out.size() >= limit) return false;
-                            Receipt r;
-                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &r));
-                            out.push_back(std::move(r));
-                            return true;
-                          }));
-  return out;
+  return ScanDecoded<Receipt>(db_.get(), keys::ReceiptKey(device_id, since),
+                              keys::PrefixSuccessor(keys::ReceiptPrefix(device_id)), limit);
 }
 
 absl::StatusOr<std::vector<Form>> Store::ListForms() const {
-  std::vector<Form> out;
-  std::string prefix = keys::FormsPrefix();
-  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
-                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
-                            Form f;
-                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &f));
-                            out.push_back(std::move(f));
-                            return true;
-                          }));
-  return out;
+  return ScanPrefix<Form>(db_.get(), keys::FormsPrefix());
 }
 
 absl::StatusOr<std::vector<Device>> Store::ListDevices() const {
-  std::vector<Device> out;
-  std::string prefix(1, keys::kDevice);
-  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
-                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
-                            Device d;
-                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &d));
-                            out.push_back(std::move(d));
-                            return true;
-                          }));
-  return out;
+  return ScanPrefix<Device>(db_.get(), std::string(1, keys::kDevice));
 }
 
 absl::StatusOr<std::vector<ChangeEntry>> Store::ReadChanges(uint64_t from_seq, uint64_t to_seq,
                                                             size_t limit) const {
-  std::vector<ChangeEntry> out;
-  if (to_seq < from_seq || limit == 0) return out;
+  if (to_seq < from_seq) return std::vector<ChangeEntry>();
   std::string upper = to_seq == UINT64_MAX ? keys::PrefixSuccessor(std::string(1, keys::kChange))
                                            : keys::ChangeKey(to_seq + 1);
-  FS_RETURN_IF_ERROR(Scan(db_.get(), keys::ChangeKey(from_seq), upper,
-                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
-                            ChangeEntry c;
-                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &c));
-                            out.push_back(std::move(c));
-                            return out.size() < limit;
-                          }));
-  return out;
+  return ScanDecoded<ChangeEntry>(db_.get(), keys::ChangeKey(from_seq), upper, limit);
 }
 
 absl::StatusOr<uint64_t> Store::LastChangeSeq() const {
@@ -352,30 +338,12 @@ absl::Status Store::ScanScopeIndex(
 }
 
 absl::StatusOr<std::vector<ConflictEntry>> Store::ListConflicts(std::string_view record_id) const {
-  std::vector<ConflictEntry> out;
-  std::string prefix = keys::ConflictPrefix(record_id);
-  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
-                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
-                            ConflictEntry c;
-                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &c));
-                            out.push_back(std::move(c));
-                            return true;
-                          }));
-  return out;
+  return ScanPrefix<ConflictEntry>(db_.get(), keys::ConflictPrefix(record_id));
 }
 
 absl::StatusOr<std::vector<QuarantineEntry>> Store::ListQuarantine(
     std::string_view device_id) const {
-  std::vector<QuarantineEntry> out;
-  std::string prefix = keys::QuarantinePrefix(device_id);
-  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
-                          [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
-                            QuarantineEntry q;
-                            FS_RETURN_IF_ERROR(codec::Decode(View(v), &q));
-                            out.push_back(std::move(q));
-                            return true;
-                          }));
-  return out;
+  return ScanPrefix<QuarantineEntry>(db_.get(), keys::QuarantinePrefix(device_id));
 }
 
 StoreStats Store::Stats() const {

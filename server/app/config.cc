@@ -72,6 +72,9 @@ std::map<std::string, Flag> Flags(ServerConfig* c) {
       {"max-batch", NumberFlag(&c->max_batch)},
       {"max-fields-per-record", NumberFlag(&c->max_fields_per_record)},
       {"max-value-bytes", NumberFlag(&c->max_value_bytes)},
+      {"max-pull-records", NumberFlag(&c->max_pull_records)},
+      {"pull-page", NumberFlag(&c->pull_page)},
+      {"max-receipts-page", NumberFlag(&c->max_receipts_page)},
       {"shutdown-grace-ms", NumberFlag(&c->shutdown_grace_ms)},
   };
 }
@@ -132,7 +135,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
         absl::StrCat("plaintext is allowed only on loopback; ", c.listen, " is not"));
   }
   if (c.max_batch == 0 || c.max_message_bytes < 1024 || c.block_cache_mb == 0 ||
-      c.write_buffer_mb == 0) {
+      c.write_buffer_mb == 0 || c.max_pull_records == 0 || c.pull_page == 0 ||
+      c.max_receipts_page == 0) {
     return absl::InvalidArgumentError("limits and memory sizes must be positive");
   }
   return c;

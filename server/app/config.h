@@ -31,6 +31,9 @@ struct ServerConfig {
   size_t max_batch = 500;
   size_t max_fields_per_record = 200;
   size_t max_value_bytes = 4096;
+  uint32_t max_pull_records = 50'000;   // per Pull call
+  uint32_t pull_page = 500;             // records per PullResponse
+  uint32_t max_receipts_page = 10'000;  // per ListReceipts call
   int64_t shutdown_grace_ms = 10'000;
 };
 

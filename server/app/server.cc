@@ -64,8 +64,12 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   s->retention_ = std::make_unique<Retention>(s->store_.get(), s->forms_.get(), s->locks_.get(),
                                               s->sequencer_.get(), clock);
   s->guard_ = std::make_unique<rpc::AuthGuard>(s->devices_.get());
+  rpc::SyncServiceLimits rpc_limits;
+  rpc_limits.max_pull_records = config.max_pull_records;
+  rpc_limits.pull_page = config.pull_page;
+  rpc_limits.max_receipts_page = config.max_receipts_page;
   s->sync_service_ = std::make_unique<rpc::SyncServiceImpl>(
-      s->guard_.get(), s->push_.get(), s->pull_.get(), s->feed_.get(), rpc::SyncServiceLimits{});
+      s->guard_.get(), s->push_.get(), s->pull_.get(), s->feed_.get(), rpc_limits);
   s->form_service_ = std::make_unique<rpc::FormServiceImpl>(s->guard_.get(), s->forms_.get());
   s->health_service_ = std::make_unique<rpc::HealthServiceImpl>();
 

@@ -495,6 +495,31 @@ TEST_F(SyncIntegrationTest, LimitsAreEnforcedPerRecordAndPerBatch) {
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::APPLIED));
 }
 
+TEST_F(SyncIntegrationTest, PullAndReceiptPagesAreCapped) {
+  StartServer({"--max-pull-records", "5", "--pull-page", "2", "--max-receipts-page", "3"});
+  TestClient c = Client(ninewa_);
+  std::vector<v1::Mutation> batch;
+  for (int i = 1; i <= 12; ++i)
+    batch.push_back(HouseholdCreate(i, "cap-" + std::to_string(i), "Ninewa"));
+  std::vector<v1::Receipt> r;
+  ASSERT_TRUE(c.PushOne(batch, &r).ok());
+  // One call asking for 100 gets at most 5, in messages of at most 2, and is told there is more.
+  PullResult one = c.Pull("", {}, 100);
+  ASSERT_TRUE(one.status.ok());
+  EXPECT_EQ(one.records.size(), 5u);
+  EXPECT_EQ(one.pages, 3);
+  EXPECT_TRUE(one.has_more);
+  // Following the cursor gets the rest, each record once.
+  PullResult rest = c.Pull(one.cursor);
+  ASSERT_TRUE(rest.status.ok());
+  EXPECT_EQ(rest.records.size(), 7u);
+  EXPECT_FALSE(rest.has_more);
+  v1::ListReceiptsResponse list;
+  ASSERT_TRUE(c.ListReceipts(1, &list).ok());
+  EXPECT_EQ(list.receipts_size(), 3);
+  EXPECT_EQ(list.acked_device_seq(), 12u);
+}
+
 TEST_F(SyncIntegrationTest, ChangeFeedHasBeforeAndAfterInSeqOrder) {
   StartServer();
   std::vector<v1::Receipt> r;

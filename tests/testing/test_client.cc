@@ -59,6 +59,7 @@ PullResult TestClient::Pull(const std::string& cursor, const std::vector<std::st
       more = resp.has_more();
     }
     out.status = reader->Finish();
+    out.has_more = more;
     if (!out.status.ok() || !more || limit != 0) return out;
   }
 }

@@ -19,6 +19,7 @@ struct PullResult {
   std::vector<v1::RecordState> records;  // in arrival order
   std::string cursor;
   int pages = 0;
+  bool has_more = false;  // of the last page
 };
 
 class TestClient {

@@ -26,7 +26,13 @@ absl::Status NotFound(const std::string& form_id, uint32_t version) {
 FormRegistry::FormRegistry(Store* store, SchemaLimits limits) : store_(store), limits_(limits) {}
 
 absl::StatusOr<bool> FormRegistry::Publish(const Form& form) {
-  FS_ASSIGN_OR_RETURN(std::shared_ptr<const FormSchema> schema, FormSchema::Compile(form, limits_));
+  auto compiled = FormSchema::Compile(form, limits_);
+  if (!compiled.ok()) {
+    // The definition is the caller's input: report it as a violation of the `form` field.
+    if (compiled.status().code() != absl::StatusCode::kInvalidArgument) return compiled.status();
+    return InvalidFieldsError(compiled.status().message(),
+                              {{"form", std::string(compiled.status().message())}});
+  }
   absl::MutexLock publish_lock(&publish_mu_);
   FS_ASSIGN_OR_RETURN(std::optional<Form> existing, store_->GetForm(form.form_id, form.version));
   if (existing.has_value()) {
@@ -43,7 +49,7 @@ absl::StatusOr<bool> FormRegistry::Publish(const Form& form) {
   FS_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
 
   absl::MutexLock lock(&mu_);
-  cache_[{form.form_id, form.version}] = std::move(schema);
+  cache_[{form.form_id, form.version}] = *std::move(compiled);
   uint32_t& cached_latest = latest_[form.form_id];
   cached_latest = std::max(cached_latest, latest_version);
   return true;

@@ -27,7 +27,8 @@ std::string EncodeCursor(const Cursor& c) {
 absl::StatusOr<Cursor> DecodeCursor(std::string_view bytes) {
   Cursor c;
   if (bytes.size() != 17 || bytes[0] != kCursorVersion) {
-    return absl::InvalidArgumentError("malformed cursor: pass back a cursor the server issued");
+    return InvalidFieldsError("malformed cursor",
+                              {{"cursor", "pass back a cursor this server issued, or none"}});
   }
   bytes.remove_prefix(1);
   keys::GetBigEndian64(&bytes, &c.seq);
@@ -59,8 +60,8 @@ PullCore::PullCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSe
 
 absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& query) {
   if (query.form_ids.size() > limits_.max_forms) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("at most ", limits_.max_forms, " form ids per pull"));
+    return InvalidFieldsError("too many form ids",
+                              {{"form_ids", absl::StrCat("at most ", limits_.max_forms)}});
   }
   const uint32_t limit =
       query.limit == 0 ? limits_.default_page : std::min(query.limit, limits_.max_page);

@@ -68,8 +68,9 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
                                                     const std::vector<Mutation>& batch,
                                                     const DeviceReport* report) {
   if (batch.size() > limits_.max_mutations_per_batch) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "batch has ", batch.size(), " mutations; the limit is ", limits_.max_mutations_per_batch));
+    return InvalidFieldsError(
+        "batch too large", {{"mutations", absl::StrCat("at most ", limits_.max_mutations_per_batch,
+                                                       " per request; got ", batch.size())}});
   }
   std::vector<std::string> lock_keys{DeviceLockKey(device.device_id)};
   for (const auto& m : batch) lock_keys.push_back(RecordLockKey(m.record_id));

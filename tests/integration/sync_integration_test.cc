@@ -436,6 +436,7 @@ TEST_F(SyncIntegrationTest, MalformedCursorIsInvalidArgument) {
   StartServer();
   PullResult p = Client(ninewa_).Pull("garbage");
   EXPECT_EQ(p.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadRequestFields(p.status), ElementsAre("cursor"));
 }
 
 TEST_F(SyncIntegrationTest, CredentialsAreChecked) {
@@ -474,6 +475,7 @@ TEST_F(SyncIntegrationTest, LimitsAreEnforcedPerRecordAndPerBatch) {
     big.push_back(HouseholdCreate(i, "b-" + std::to_string(i), "Ninewa"));
   grpc::Status s = c.PushOne(big, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadRequestFields(s), ElementsAre("mutations"));
   EXPECT_TRUE(c.Pull("").records.empty());
   // A value over the limit and too many fields fail only their record.
   r.clear();
@@ -550,6 +552,30 @@ TEST_F(SyncIntegrationTest, ChangeFeedHasBeforeAndAfterInSeqOrder) {
   EXPECT_EQ(rest[0].seq(), changes[1].seq());
 }
 
+TEST_F(SyncIntegrationTest, FollowedChangeFeedDeliversNewChangesLive) {
+  StartServer();
+  TestClient feed = Client(feed_);
+  auto ctx = feed.Context(20'000);
+  v1::ChangesRequest req;
+  req.set_from_seq(1);
+  req.set_follow(true);
+  auto reader = feed.sync()->Changes(ctx.get(), req);
+  std::vector<v1::Receipt> r;
+  ASSERT_TRUE(Client(ninewa_).PushOne({HouseholdCreate(1, "live-1", "Ninewa")}, &r).ok());
+  v1::ChangesResponse resp;
+  ASSERT_TRUE(reader->Read(&resp));
+  ASSERT_EQ(resp.changes_size(), 1);
+  EXPECT_EQ(resp.changes(0).record_id(), "live-1");
+  // A second change committed later arrives on the same open stream.
+  ASSERT_TRUE(Client(ninewa_).PushOne({HouseholdCreate(2, "live-2", "Ninewa")}, &r).ok());
+  ASSERT_TRUE(reader->Read(&resp));
+  ASSERT_EQ(resp.changes_size(), 1);
+  EXPECT_EQ(resp.changes(0).record_id(), "live-2");
+  EXPECT_EQ(resp.head_seq(), resp.changes(0).seq());
+  ctx->TryCancel();
+  reader->Finish();
+}
+
 TEST_F(SyncIntegrationTest, FormsArePublishedOnceAndImmutable) {
   StartServer();
   TestClient admin = Client(admin_);
@@ -571,7 +597,10 @@ TEST_F(SyncIntegrationTest, FormsArePublishedOnceAndImmutable) {
   v1::Form broken = form;
   broken.set_version(3);
   broken.add_scope_fields("no_such_field");
-  EXPECT_EQ(admin.PublishForm(broken, &created).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::Status s = admin.PublishForm(broken, &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadRequestFields(s), ElementsAre("form"));
+  EXPECT_NE(s.error_message().find("no_such_field"), std::string::npos) << s.error_message();
 }
 
 TEST_F(SyncIntegrationTest, HealthAndGracefulShutdown) {

@@ -50,7 +50,12 @@ std::string Encode(const Record& r) {
   p.set_deleted(r.deleted);
   p.set_open_conflict(r.open_conflict);
   p.set_last_writer_device(r.last_writer_device);
-  ToProto(r.fields, p.mutable_fields());
+  p.mutable_field_values()->Reserve(static_cast<int>(r.fields.size()));
+  for (const auto& [name, value] : r.fields) {
+    auto* nv = p.add_field_values();
+    nv->set_name(name);
+    ToProto(value, nv->mutable_value());
+  }
   // Group fields by identical metadata (usually one group per change).
   std::vector<std::pair<const FieldMeta*, pb::FieldMetaGroupPb*>> groups;
   for (const auto& [name, m] : r.field_meta) {
@@ -88,7 +93,10 @@ absl::Status Decode(std::string_view in, Record* out) {
   out->deleted = p.deleted();
   out->open_conflict = p.open_conflict();
   out->last_writer_device = p.last_writer_device();
-  out->fields = FromProto(p.fields());
+  out->fields.clear();
+  for (const auto& nv : p.field_values()) {
+    out->fields.emplace_hint(out->fields.end(), nv.name(), FromProto(nv.value()));
+  }
   out->field_meta.clear();
   for (const auto& g : p.field_meta_groups()) {
     FieldMeta meta{g.meta().version(), FromProto(g.meta().hlc()), g.meta().device_id()};

@@ -125,12 +125,20 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
 
   uint64_t last = after;
   std::vector<bool> emitted(ids.size(), false);
+  std::map<std::pair<std::string, uint32_t>, std::shared_ptr<const FormSchema>> schemas;
   for (const auto& [seq, record_id] : selected) {
     last = seq;
     const size_t i = slot[record_id];
     if (!records[i] || emitted[i]) continue;
     Record& rec = *records[i];
-    FS_ASSIGN_OR_RETURN(auto schema, forms_->Get(rec.form_id, rec.form_version));
+    const FormSchema* schema = nullptr;
+    if (auto it = schemas.find({rec.form_id, rec.form_version}); it != schemas.end()) {
+      schema = it->second.get();
+    } else {
+      FS_ASSIGN_OR_RETURN(auto s, forms_->Get(rec.form_id, rec.form_version));
+      schema = s.get();
+      schemas.emplace(std::make_pair(rec.form_id, rec.form_version), std::move(s));
+    }
     const bool visible = InScope(device, schema->ScopeOf(rec.fields));
     if (visible && rec.seq != seq) continue;  // a later entry carries its latest version
     PulledRecord out;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/app/form_loader.h"
 #include "server/common/status.h"
+#include "server/sync/seq_floor.h"
 
 namespace fieldsync {
 namespace {
@@ -49,8 +50,8 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   }
   s->devices_ = std::make_unique<DeviceRegistry>(s->store_.get(), clock);
   s->locks_ = std::make_unique<LockTable>();
-  FS_ASSIGN_OR_RETURN(uint64_t head, s->store_->LastChangeSeq());
-  s->sequencer_ = std::make_unique<CommitSequencer>(head);
+  FS_ASSIGN_OR_RETURN(uint64_t head, RecoverHead(*s->store_));
+  s->sequencer_ = std::make_unique<CommitSequencer>(head, StoreReserver(s->store_.get()));
 
   PushLimits push_limits;
   push_limits.max_mutations_per_batch = config.max_batch;

@@ -41,6 +41,8 @@ inline constexpr char kConflict = 'x';
 // Meta names.
 inline constexpr std::string_view kHeadSeq = "head_seq";
 inline constexpr std::string_view kMinRetainedSeq = "min_retained_seq";
+// Every seq ever handed out is below this (see sync/seq_floor.h).
+inline constexpr std::string_view kSeqReserved = "seq_reserved";
 
 void PutBigEndian64(std::string* out, uint64_t v);
 void PutBigEndian32(std::string* out, uint32_t v);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -16,13 +17,27 @@ namespace fieldsync {
 
 class CommitSequencer {
  public:
-  // `head` is the highest seq already durable (from the change log at start-up).
-  explicit CommitSequencer(uint64_t head) : next_(head + 1), visible_(head) {}
+  // Durably records that no seq >= `limit` has been handed out (see seq_floor.h). Called
+  // with increasing limits, before any seq at or above the previous limit is returned.
+  using ReserveFn = std::function<void(uint64_t limit)>;
+
+  // `head` is the highest seq already durable or ever handed out (see RecoverHead()).
+  explicit CommitSequencer(uint64_t head, ReserveFn reserve = nullptr, uint64_t chunk = 1 << 16)
+      : next_(head + 1),
+        visible_(head),
+        reserve_(std::move(reserve)),
+        chunk_(chunk),
+        reserved_(head + 1) {}
 
   // Reserves the next seq; the caller must Finish() it, whether its write succeeded or not.
   uint64_t Allocate() {
     std::lock_guard<std::mutex> l(mu_);
     uint64_t s = next_++;
+    if (reserve_ && s >= reserved_) {
+      // Rare (once per chunk): a synced write under the lock keeps limits increasing.
+      reserved_ = s + chunk_;
+      reserve_(reserved_);
+    }
     in_flight_.insert(s);
     return s;
   }
@@ -66,6 +81,9 @@ class CommitSequencer {
   uint64_t visible_;
   uint64_t wakes_ = 0;
   std::set<uint64_t> in_flight_;
+  ReserveFn reserve_;
+  uint64_t chunk_;
+  uint64_t reserved_;
 };
 
 }  // namespace fieldsync

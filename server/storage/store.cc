@@ -95,13 +95,8 @@ absl::StatusOr<std::vector<T>> ScanPrefix(rocksdb::DB* db, const std::string& pr
 
 }  // namespace
 
-struct Store::Internals {
-  std::shared_ptr<rocksdb::Cache> block_cache;
-};
-
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store());
-  store->internals_ = std::make_unique<Internals>();
   rocksdb::Options ro;
   ro.create_if_missing = true;
   ro.write_buffer_size = options.write_buffer_bytes;
@@ -114,10 +109,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   rocksdb::BlockBasedTableOptions table;
   // Index and filter blocks live in the (bounded) block cache, in its high-priority pool, so
   // random record reads do not evict them; partitioned, so only the small top level is pinned.
-  store->internals_->block_cache = rocksdb::NewLRUCache(
-      options.block_cache_bytes, /*num_shard_bits=*/-1, /*strict_capacity_limit=*/false,
-      /*high_pri_pool_ratio=*/0.5);
-  table.block_cache = store->internals_->block_cache;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes, /*num_shard_bits=*/-1,
+                                           /*strict_capacity_limit=*/false,
+                                           /*high_pri_pool_ratio=*/0.5);
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
@@ -344,19 +338,6 @@ absl::StatusOr<std::vector<ConflictEntry>> Store::ListConflicts(std::string_view
 absl::StatusOr<std::vector<QuarantineEntry>> Store::ListQuarantine(
     std::string_view device_id) const {
   return ScanPrefix<QuarantineEntry>(db_.get(), keys::QuarantinePrefix(device_id));
-}
-
-StoreStats Store::Stats() const {
-  StoreStats s;
-  uint64_t v = 0;
-  if (db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) {
-    s.memtable_bytes = v;
-  }
-  if (db_->GetIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &v)) {
-    s.live_sst_bytes = v;
-  }
-  s.block_cache_bytes = internals_->block_cache ? internals_->block_cache->GetUsage() : 0;
-  return s;
 }
 
 absl::Status Store::Flush() { return FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush"); }

@@ -34,13 +34,6 @@ struct StoreOptions {
   int max_write_buffers = 3;
 };
 
-// Approximate engine figures, for metrics and benchmarks.
-struct StoreStats {
-  uint64_t memtable_bytes = 0;
-  uint64_t block_cache_bytes = 0;
-  uint64_t live_sst_bytes = 0;
-};
-
 class Store {
  public:
   // Opens (or creates) the database at options.path.
@@ -122,7 +115,6 @@ class Store {
   absl::StatusOr<std::vector<ConflictEntry>> ListConflicts(std::string_view record_id) const;
   absl::StatusOr<std::vector<QuarantineEntry>> ListQuarantine(std::string_view device_id) const;
 
-  StoreStats Stats() const;
   // Flushes memtables (used by tests and benchmarks that measure on-disk state).
   absl::Status Flush();
 
@@ -130,8 +122,6 @@ class Store {
   Store() = default;
   std::unique_ptr<rocksdb::Env> mem_env_;
   std::unique_ptr<rocksdb::DB> db_;
-  struct Internals;
-  std::unique_ptr<Internals> internals_;
 };
 
 }  // namespace fieldsync

@@ -4,7 +4,6 @@
 
 #include "gtest/gtest.h"
 #include "server/common/clock.h"
-#include "server/common/ids.h"
 
 namespace fieldsync {
 namespace {
@@ -41,17 +40,6 @@ TEST(FakeClockTest, MovesOnlyWhenTold) {
   EXPECT_EQ(clock.NowMs(), 1250);
   clock.SetMs(5);
   EXPECT_EQ(clock.NowMs(), 5);
-}
-
-TEST(StrongIdTest, ComparesByValue) {
-  DeviceId a("tab-1");
-  DeviceId b("tab-1");
-  DeviceId c("tab-2");
-  EXPECT_EQ(a, b);
-  EXPECT_NE(a, c);
-  EXPECT_LT(a, c);
-  EXPECT_TRUE(DeviceId().empty());
-  EXPECT_EQ(std::hash<DeviceId>()(a), std::hash<DeviceId>()(b));
 }
 
 }  // namespace

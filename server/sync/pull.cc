@@ -141,11 +141,20 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
     }
     const bool visible = InScope(device, schema->ScopeOf(rec.fields));
     if (visible && rec.seq != seq) continue;  // a later entry carries its latest version
+    // A full snapshot (no cursor) has nothing to remove: records that left the scope are
+    // simply not in it.
+    if (!visible && query.cursor.empty()) continue;
     PulledRecord out;
     out.out_of_scope = !visible;
     if (out.out_of_scope) {
-      // The device learns only that the record left its scope, nothing of its contents.
-      rec.fields.clear();
+      // The device learns only that the record left its scope: which record, at which
+      // version (so it can order the removal against its copy), nothing of its contents.
+      Record removal;
+      removal.record_id = std::move(rec.record_id);
+      removal.form_id = std::move(rec.form_id);
+      removal.version = rec.version;
+      removal.seq = rec.seq;
+      rec = std::move(removal);
     }
     rec.field_meta.clear();  // server-side merge metadata: not for devices
     out.record = std::move(rec);

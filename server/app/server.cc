@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "server/app/form_loader.h"
 #include "server/common/status.h"
-#include "server/sync/seq_floor.h"
 
 namespace fieldsync {
 namespace {
@@ -49,28 +48,19 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
     }
   }
   s->devices_ = std::make_unique<DeviceRegistry>(s->store_.get(), clock);
-  s->locks_ = std::make_unique<LockTable>();
-  FS_ASSIGN_OR_RETURN(uint64_t head, RecoverHead(*s->store_));
-  s->sequencer_ = std::make_unique<CommitSequencer>(head, StoreReserver(s->store_.get()));
-
-  PushLimits push_limits;
-  push_limits.max_mutations_per_batch = config.max_batch;
-  push_limits.record.max_fields_per_record = config.max_fields_per_record;
-  push_limits.record.max_value_bytes = config.max_value_bytes;
-  s->push_ = std::make_unique<PushCore>(s->store_.get(), s->forms_.get(), s->locks_.get(),
-                                        s->sequencer_.get(), clock, push_limits);
-  s->pull_ = std::make_unique<PullCore>(s->store_.get(), s->forms_.get(), s->locks_.get(),
-                                        s->sequencer_.get(), clock, PullLimits{});
-  s->feed_ = std::make_unique<LocalChangeFeed>(s->store_.get(), s->sequencer_.get());
-  s->retention_ = std::make_unique<Retention>(s->store_.get(), s->forms_.get(), s->locks_.get(),
-                                              s->sequencer_.get(), clock);
+  SyncEngineOptions engine_options;
+  engine_options.push.max_mutations_per_batch = config.max_batch;
+  engine_options.push.record.max_fields_per_record = config.max_fields_per_record;
+  engine_options.push.record.max_value_bytes = config.max_value_bytes;
+  FS_ASSIGN_OR_RETURN(s->engine_,
+                      SyncEngine::Open(s->store_.get(), s->forms_.get(), clock, engine_options));
   s->guard_ = std::make_unique<rpc::AuthGuard>(s->devices_.get());
   rpc::SyncServiceLimits rpc_limits;
   rpc_limits.max_pull_records = config.max_pull_records;
   rpc_limits.pull_page = config.pull_page;
   rpc_limits.max_receipts_page = config.max_receipts_page;
   s->sync_service_ = std::make_unique<rpc::SyncServiceImpl>(
-      s->guard_.get(), s->push_.get(), s->pull_.get(), s->feed_.get(), rpc_limits);
+      s->guard_.get(), s->engine_->push(), s->engine_->pull(), s->engine_->feed(), rpc_limits);
   s->form_service_ = std::make_unique<rpc::FormServiceImpl>(s->guard_.get(), s->forms_.get());
   s->health_service_ = std::make_unique<rpc::HealthServiceImpl>();
 
@@ -120,7 +110,7 @@ void FieldsyncServer::RetentionLoop() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
     l.unlock();
-    auto dropped = retention_->PurgeOnce(policy);
+    auto dropped = engine_->retention()->PurgeOnce(policy);
     if (!dropped.ok()) std::cerr << "retention: " << dropped.status() << "\n";
     l.lock();
     cv_.wait_for(l, std::chrono::milliseconds(config_.retention_interval_ms),
@@ -137,7 +127,7 @@ void FieldsyncServer::Shutdown(std::chrono::milliseconds grace) {
   cv_.notify_all();
   health_service_->Shutdown();
   sync_service_->Shutdown();
-  sequencer_->Wake();
+  engine_->sequencer()->Wake();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_->Wait();
   if (retention_thread_.joinable()) retention_thread_.join();

@@ -22,12 +22,7 @@
 #include "server/rpc/health_service.h"
 #include "server/rpc/sync_service.h"
 #include "server/storage/store.h"
-#include "server/sync/change_feed.h"
-#include "server/sync/commit_sequencer.h"
-#include "server/sync/lock_table.h"
-#include "server/sync/pull.h"
-#include "server/sync/push.h"
-#include "server/sync/retention.h"
+#include "server/sync/sync_engine.h"
 
 namespace fieldsync {
 
@@ -49,7 +44,6 @@ class FieldsyncServer {
   Store* store() { return store_.get(); }
   DeviceRegistry* devices() { return devices_.get(); }
   FormRegistry* forms() { return forms_.get(); }
-  Retention* retention() { return retention_.get(); }
 
  private:
   FieldsyncServer() = default;
@@ -60,12 +54,7 @@ class FieldsyncServer {
   std::unique_ptr<Store> store_;
   std::unique_ptr<FormRegistry> forms_;
   std::unique_ptr<DeviceRegistry> devices_;
-  std::unique_ptr<LockTable> locks_;
-  std::unique_ptr<CommitSequencer> sequencer_;
-  std::unique_ptr<PushCore> push_;
-  std::unique_ptr<PullCore> pull_;
-  std::unique_ptr<LocalChangeFeed> feed_;
-  std::unique_ptr<Retention> retention_;
+  std::unique_ptr<SyncEngine> engine_;
   std::unique_ptr<rpc::AuthGuard> guard_;
   std::unique_ptr<rpc::SyncServiceImpl> sync_service_;
   std::unique_ptr<rpc::FormServiceImpl> form_service_;

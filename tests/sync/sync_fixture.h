@@ -23,6 +23,7 @@
 #include "server/sync/pull.h"
 #include "server/sync/push.h"
 #include "server/sync/retention.h"
+#include "server/sync/sync_engine.h"
 
 namespace fieldsync::sync_test {
 
@@ -180,19 +181,20 @@ class SyncFixture : public ::testing::Test {
       auto published = forms_->Publish(f);
       ASSERT_TRUE(published.ok()) << published.status();
     }
-    sequencer_ = std::make_unique<CommitSequencer>(0);
     MakeCores(PushLimits{}, PullLimits{});
   }
 
-  // (Re)creates the cores with other limits; the store and its data stay.
+  // (Re)creates the cores with other limits, as a restart would; the store and its data stay.
   void MakeCores(PushLimits push_limits, PullLimits pull_limits) {
-    push_ = std::make_unique<PushCore>(store_.get(), forms_.get(), &locks_, sequencer_.get(),
-                                       &clock_, push_limits);
-    pull_ = std::make_unique<PullCore>(store_.get(), forms_.get(), &locks_, sequencer_.get(),
-                                       &clock_, pull_limits);
-    retention_ =
-        std::make_unique<Retention>(store_.get(), forms_.get(), &locks_, sequencer_.get(), &clock_);
-    feed_ = std::make_unique<LocalChangeFeed>(store_.get(), sequencer_.get());
+    auto engine = SyncEngine::Open(store_.get(), forms_.get(), &clock_,
+                                   SyncEngineOptions{push_limits, pull_limits});
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = *std::move(engine);
+    sequencer_ = engine_->sequencer();
+    push_ = engine_->push();
+    pull_ = engine_->pull();
+    retention_ = engine_->retention();
+    feed_ = engine_->feed();
   }
 
   // Pushes one batch; fails the test if the batch as a whole fails.
@@ -243,14 +245,14 @@ class SyncFixture : public ::testing::Test {
   }
 
   FakeClock clock_;
-  LockTable locks_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<FormRegistry> forms_;
-  std::unique_ptr<CommitSequencer> sequencer_;
-  std::unique_ptr<PushCore> push_;
-  std::unique_ptr<PullCore> pull_;
-  std::unique_ptr<Retention> retention_;
-  std::unique_ptr<LocalChangeFeed> feed_;
+  std::unique_ptr<SyncEngine> engine_;
+  CommitSequencer* sequencer_ = nullptr;
+  PushCore* push_ = nullptr;
+  PullCore* pull_ = nullptr;
+  Retention* retention_ = nullptr;
+  LocalChangeFeed* feed_ = nullptr;
   std::map<std::string, uint64_t> next_seq_;
 };
 

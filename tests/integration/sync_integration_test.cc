@@ -4,6 +4,9 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -601,6 +604,45 @@ TEST_F(SyncIntegrationTest, FormsArePublishedOnceAndImmutable) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(BadRequestFields(s), ElementsAre("form"));
   EXPECT_NE(s.error_message().find("no_such_field"), std::string::npos) << s.error_message();
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_TRUE(in.good() || in.eof()) << path;
+  return ss.str();
+}
+
+// Makes a development certificate with the documented script.
+std::string MakeDevCert(const std::string& dir) {
+  const std::string script = FormsDir() + "/../../scripts/dev-cert.sh";
+  EXPECT_EQ(std::system(("'" + script + "' '" + dir + "' >/dev/null").c_str()), 0);
+  return ReadFileOrDie(dir + "/server.crt");
+}
+
+TEST_F(SyncIntegrationTest, TlsServesOnlyClientsThatTrustTheCertificate) {
+  const std::string cert = MakeDevCert(dir_.Sub("certs"));
+  const std::string other_cert = MakeDevCert(dir_.Sub("other-certs"));
+  StartServer({"--tls-cert-file", dir_.Sub("certs") + "/server.crt", "--tls-key-file",
+               dir_.Sub("certs") + "/server.key"});
+  grpc::SslCredentialsOptions trusting;
+  trusting.pem_root_certs = cert;
+  TestClient tls(server_->target(), ninewa_, grpc::SslCredentials(trusting));
+  std::vector<v1::Receipt> r;
+  ASSERT_TRUE(tls.PushOne({HouseholdCreate(1, "tls-1", "Ninewa")}, &r).ok());
+  ASSERT_THAT(Outcomes(r), ElementsAre(v1::APPLIED));
+  EXPECT_EQ(tls.Pull("").records.size(), 1u);
+  // A client that trusts another certificate, and a plaintext client, get nothing.
+  grpc::SslCredentialsOptions other;
+  other.pem_root_certs = other_cert;
+  PullResult untrusted =
+      TestClient(server_->target(), ninewa_, grpc::SslCredentials(other)).Pull("");
+  EXPECT_EQ(untrusted.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(untrusted.records.empty());
+  PullResult plain = Client(ninewa_).Pull("");
+  EXPECT_EQ(plain.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(plain.records.empty());
 }
 
 TEST_F(SyncIntegrationTest, HealthAndGracefulShutdown) {

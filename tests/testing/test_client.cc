@@ -7,11 +7,16 @@
 
 namespace fieldsync::testing {
 
-TestClient::TestClient(const std::string& target, std::string token) : token_(std::move(token)) {
+TestClient::TestClient(const std::string& target, std::string token,
+                       std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : token_(std::move(token)) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
-  channel_ = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  // A channel of its own, so one test's credentials never reuse another's connection.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  channel_ = grpc::CreateCustomChannel(
+      target, credentials ? credentials : grpc::InsecureChannelCredentials(), args);
   sync_ = v1::SyncService::NewStub(channel_);
   forms_ = v1::FormService::NewStub(channel_);
 }

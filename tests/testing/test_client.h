@@ -24,7 +24,9 @@ struct PullResult {
 
 class TestClient {
  public:
-  TestClient(const std::string& target, std::string token);
+  // Plaintext unless `credentials` are given.
+  TestClient(const std::string& target, std::string token,
+             std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
   // Pushes each batch on one Push stream and returns every receipt in order.
   grpc::Status Push(const std::vector<std::vector<v1::Mutation>>& batches,

@@ -56,6 +56,21 @@ const char* RoleName(Role r) {
   return "unknown";
 }
 
+int RolePriority(Role r) {
+  switch (r) {
+    case Role::kAdmin:
+      return 3;
+    case Role::kSupervisor:
+      return 2;
+    case Role::kEnumerator:
+    case Role::kBorderOfficer:
+      return 1;
+    case Role::kFeedReader:
+      return 0;
+  }
+  return 0;
+}
+
 std::optional<Role> ParseRole(const std::string& name) {
   for (Role r : {Role::kEnumerator, Role::kBorderOfficer, Role::kSupervisor, Role::kAdmin,
                  Role::kFeedReader}) {

@@ -43,7 +43,14 @@ struct FieldDef {
 };
 
 enum class EditPolicy { kMutable = 1, kAppendOnly = 2 };
-enum class ConflictPolicy { kLastWriterWins = 1, kFirstWriterWins = 2, kManual = 3 };
+// kRolePriority: the writer with the higher role wins (admin > supervisor > field roles), ties
+// by later HLC.
+enum class ConflictPolicy {
+  kLastWriterWins = 1,
+  kFirstWriterWins = 2,
+  kManual = 3,
+  kRolePriority = 4,
+};
 enum class TimeBucket { kDay = 1, kWeek = 2, kMonth = 3 };
 
 struct Measure {
@@ -146,11 +153,14 @@ struct Receipt {
 
 // ---- Records ---------------------------------------------------------------------------
 
+enum class Role { kEnumerator = 1, kBorderOfficer, kSupervisor, kAdmin, kFeedReader };
+
 // When and by whom a field last changed.
 struct FieldMeta {
   uint64_t version = 0;  // record version that last changed the field
   Hlc hlc;
   std::string device_id;
+  Role role = Role::kEnumerator;  // the writer's role then (for kRolePriority)
 };
 
 struct Record {
@@ -235,8 +245,9 @@ struct QuarantineEntry {
 
 // ---- Devices ---------------------------------------------------------------------------
 
-enum class Role { kEnumerator = 1, kBorderOfficer, kSupervisor, kAdmin, kFeedReader };
 const char* RoleName(Role r);
+// Precedence under ConflictPolicy::kRolePriority: admin 3, supervisor 2, field roles 1.
+int RolePriority(Role r);
 std::optional<Role> ParseRole(const std::string& name);
 
 struct Device {

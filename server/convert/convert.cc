@@ -166,6 +166,9 @@ absl::StatusOr<Form> FromProto(const v1::Form& f) {
     case v1::MANUAL:
       out.conflict_policy = ConflictPolicy::kManual;
       break;
+    case v1::ROLE_PRIORITY:
+      out.conflict_policy = ConflictPolicy::kRolePriority;
+      break;
     default:
       return absl::InvalidArgumentError("unknown conflict_policy");
   }

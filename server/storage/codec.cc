@@ -61,7 +61,8 @@ std::string Encode(const Record& r) {
   for (const auto& [name, m] : r.field_meta) {
     pb::FieldMetaGroupPb* group = nullptr;
     for (auto& [meta, g] : groups) {
-      if (meta->version == m.version && meta->hlc == m.hlc && meta->device_id == m.device_id) {
+      if (meta->version == m.version && meta->hlc == m.hlc && meta->device_id == m.device_id &&
+          meta->role == m.role) {
         group = g;
         break;
       }
@@ -71,6 +72,7 @@ std::string Encode(const Record& r) {
       group->mutable_meta()->set_version(m.version);
       ToProto(m.hlc, group->mutable_meta()->mutable_hlc());
       group->mutable_meta()->set_device_id(m.device_id);
+      group->mutable_meta()->set_role(RoleName(m.role));
       groups.emplace_back(&m, group);
     }
     group->add_fields(name);
@@ -99,7 +101,8 @@ absl::Status Decode(std::string_view in, Record* out) {
   }
   out->field_meta.clear();
   for (const auto& g : p.field_meta_groups()) {
-    FieldMeta meta{g.meta().version(), FromProto(g.meta().hlc()), g.meta().device_id()};
+    FieldMeta meta{g.meta().version(), FromProto(g.meta().hlc()), g.meta().device_id(),
+                   ParseRole(g.meta().role()).value_or(Role::kEnumerator)};
     for (const auto& name : g.fields()) out->field_meta[name] = meta;
   }
   out->content_hash = p.content_hash();

@@ -64,7 +64,8 @@ void Delete(const Form& form, Record* rec, const FieldMeta& meta,
 }  // namespace
 
 MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
-                  const std::string& content_hash, const std::string& device_id, int64_t now_ms) {
+                  const std::string& content_hash, const std::string& device_id, int64_t now_ms,
+                  Role device_role) {
   if (current != nullptr && current->form_id != m.form_id) {
     return Reject("wrong_form", "", absl::StrCat("record belongs to another form"));
   }
@@ -89,7 +90,7 @@ MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
   }
 
   const uint64_t new_version = (current ? current->version : 0) + 1;
-  const FieldMeta meta{new_version, m.hlc, device_id};
+  const FieldMeta meta{new_version, m.hlc, device_id, device_role};
   MergeResult r;
 
   if (current == nullptr) {
@@ -214,6 +215,12 @@ MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
       case ConflictPolicy::kManual:
         device_wins = false;
         break;
+      case ConflictPolicy::kRolePriority: {
+        const int mine = RolePriority(device_role);
+        const int theirs = RolePriority(server_meta.role);
+        device_wins = mine != theirs ? mine > theirs : server_meta.hlc < m.hlc;
+        break;
+      }
     }
     ConflictEntry c = conflict_base(name);
     c.server_value = server_value;

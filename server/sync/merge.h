@@ -35,9 +35,11 @@ struct MergeResult {
 // Applies `m` from `device_id` to `current` (nullptr if the server has no such record) under
 // `form`. `scope_fields` of `form` are kept on tombstones; every other field is cleared on
 // delete. Values in `m` must already have passed the form's value checks. `content_hash` is
-// ContentHash(m), computed once by the caller.
+// ContentHash(m), computed once by the caller; `device_role` is the writer's role (for
+// ConflictPolicy::kRolePriority).
 MergeResult Merge(const Form& form, const Record* current, const Mutation& m,
-                  const std::string& content_hash, const std::string& device_id, int64_t now_ms);
+                  const std::string& content_hash, const std::string& device_id, int64_t now_ms,
+                  Role device_role = Role::kEnumerator);
 
 }  // namespace fieldsync
 

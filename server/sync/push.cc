@@ -208,8 +208,8 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
     }
   }
 
-  MergeResult res =
-      Merge(schema.form(), current, m, receipt.content_hash, device.device_id, st->now_ms);
+  MergeResult res = Merge(schema.form(), current, m, receipt.content_hash, device.device_id,
+                          st->now_ms, device.role);
   if (res.outcome == Outcome::kRejected) {
     return reject(res.reject_reason, std::move(res.errors));
   }

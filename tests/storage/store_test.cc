@@ -55,6 +55,7 @@ void ExpectSameRecord(const Record& a, const Record& b) {
     ASSERT_NE(it, b.field_meta.end()) << name;
     EXPECT_EQ(meta.version, it->second.version) << name;
     EXPECT_EQ(meta.device_id, it->second.device_id) << name;
+    EXPECT_EQ(meta.role, it->second.role) << name;
     ExpectSameHlc(meta.hlc, it->second.hlc);
   }
   EXPECT_EQ(a.content_hash, b.content_hash);
@@ -106,7 +107,8 @@ Record SampleRecord(const std::string& id) {
   r.last_writer_device = "tab-2";
   r.fields = AllKinds();
   r.field_meta["text"] = FieldMeta{5, Hlc{1'700'000'000'123, 4, "tab-1"}, "tab-1"};
-  r.field_meta["int"] = FieldMeta{7, Hlc{1'700'000'000'999, 0, "tab-2"}, "tab-2"};
+  r.field_meta["int"] =
+      FieldMeta{7, Hlc{1'700'000'000'999, 0, "tab-2"}, "tab-2", Role::kSupervisor};
   r.field_meta["gone"] = FieldMeta{6, Hlc{1, 1, "tab-3"}, "tab-3"};  // a cleared field
   r.content_hash = std::string(64, 'a');
   r.updated_ms = 1'700'000'001'000;

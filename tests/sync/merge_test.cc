@@ -251,6 +251,45 @@ TEST_F(MergeTest, FirstWriterWinsAndManualKeepServerValue) {
   }
 }
 
+TEST_F(MergeTest, RolePriorityHigherRoleWinsEqualRolesByHlc) {
+  form_ = HouseholdForm(ConflictPolicy::kRolePriority);
+  Record v1 = Created();
+  // A supervisor corrects the household size (version 2), with an early clock.
+  MergeResult sup =
+      Merge(form_, &v1, Upsert(1, "rec-1", 1, {{"household_size", int64_t{6}}}, At(2000, "sup")),
+            "h", "sup", kNow, Role::kSupervisor);
+  ASSERT_TRUE(sup.changed);
+  EXPECT_EQ(sup.record.field_meta.at("household_size").role, Role::kSupervisor);
+  sup.record.seq = 100;
+  // An enumerator's offline edit with a later clock loses to the supervisor...
+  MergeResult enu =
+      Merge(form_, &sup.record,
+            Upsert(1, "rec-1", 1, {{"household_size", int64_t{7}}}, At(9000, "tab-3")), "h",
+            "tab-3", kNow, Role::kEnumerator);
+  EXPECT_EQ(enu.outcome, Outcome::kConflict);
+  ASSERT_EQ(enu.conflicts.size(), 1u);
+  EXPECT_FALSE(enu.conflicts[0].device_won);
+  EXPECT_EQ(enu.record.fields.at("household_size"), Value{int64_t{6}});
+  // ...an admin's with an earlier clock wins over it...
+  MergeResult adm = Merge(form_, &sup.record,
+                          Upsert(1, "rec-1", 1, {{"household_size", int64_t{8}}}, At(1500, "adm")),
+                          "h", "adm", kNow, Role::kAdmin);
+  ASSERT_EQ(adm.conflicts.size(), 1u);
+  EXPECT_TRUE(adm.conflicts[0].device_won);
+  EXPECT_EQ(adm.record.fields.at("household_size"), Value{int64_t{8}});
+  // ...and another supervisor decides by the clock.
+  MergeResult later = Merge(
+      form_, &sup.record, Upsert(1, "rec-1", 1, {{"household_size", int64_t{9}}}, At(3000, "sup2")),
+      "h", "sup2", kNow, Role::kSupervisor);
+  ASSERT_EQ(later.conflicts.size(), 1u);
+  EXPECT_TRUE(later.conflicts[0].device_won);
+  MergeResult earlier = Merge(
+      form_, &sup.record, Upsert(1, "rec-1", 1, {{"household_size", int64_t{9}}}, At(1000, "sup2")),
+      "h", "sup2", kNow, Role::kSupervisor);
+  ASSERT_EQ(earlier.conflicts.size(), 1u);
+  EXPECT_FALSE(earlier.conflicts[0].device_won);
+}
+
 TEST_F(MergeTest, BothSidesSameValueIsNoConflict) {
   Record v1 = Created();
   Record v2 = Edited(v1, "tab-2", 1, "household_size", int64_t{6}, 2000);

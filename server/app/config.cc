@@ -75,6 +75,7 @@ std::map<std::string, Flag> Flags(ServerConfig* c) {
       {"max-pull-records", NumberFlag(&c->max_pull_records)},
       {"pull-page", NumberFlag(&c->pull_page)},
       {"max-receipts-page", NumberFlag(&c->max_receipts_page)},
+      {"max-changes-page", NumberFlag(&c->max_changes_page)},
       {"shutdown-grace-ms", NumberFlag(&c->shutdown_grace_ms)},
   };
 }
@@ -136,7 +137,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
   }
   if (c.max_batch == 0 || c.max_message_bytes < 1024 || c.block_cache_mb == 0 ||
       c.write_buffer_mb == 0 || c.max_pull_records == 0 || c.pull_page == 0 ||
-      c.max_receipts_page == 0) {
+      c.max_receipts_page == 0 || c.max_changes_page == 0) {
     return absl::InvalidArgumentError("limits and memory sizes must be positive");
   }
   return c;

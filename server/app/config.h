@@ -34,6 +34,7 @@ struct ServerConfig {
   uint32_t max_pull_records = 50'000;   // per Pull call
   uint32_t pull_page = 500;             // records per PullResponse
   uint32_t max_receipts_page = 10'000;  // per ListReceipts call
+  uint32_t max_changes_page = 5'000;    // changes per ChangesResponse
   int64_t shutdown_grace_ms = 10'000;
 };
 

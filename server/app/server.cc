@@ -59,6 +59,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   rpc_limits.max_pull_records = config.max_pull_records;
   rpc_limits.pull_page = config.pull_page;
   rpc_limits.max_receipts_page = config.max_receipts_page;
+  rpc_limits.max_changes_page = config.max_changes_page;
   s->sync_service_ = std::make_unique<rpc::SyncServiceImpl>(
       s->guard_.get(), s->engine_->push(), s->engine_->pull(), s->engine_->feed(), rpc_limits);
   s->form_service_ = std::make_unique<rpc::FormServiceImpl>(s->guard_.get(), s->forms_.get());

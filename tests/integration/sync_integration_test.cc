@@ -500,8 +500,9 @@ TEST_F(SyncIntegrationTest, LimitsAreEnforcedPerRecordAndPerBatch) {
   ASSERT_THAT(Outcomes(r), ElementsAre(v1::APPLIED));
 }
 
-TEST_F(SyncIntegrationTest, PullAndReceiptPagesAreCapped) {
-  StartServer({"--max-pull-records", "5", "--pull-page", "2", "--max-receipts-page", "3"});
+TEST_F(SyncIntegrationTest, PullReceiptAndChangePagesAreCapped) {
+  StartServer({"--max-pull-records", "5", "--pull-page", "2", "--max-receipts-page", "3",
+               "--max-changes-page", "4"});
   TestClient c = Client(ninewa_);
   std::vector<v1::Mutation> batch;
   for (int i = 1; i <= 12; ++i)
@@ -523,6 +524,22 @@ TEST_F(SyncIntegrationTest, PullAndReceiptPagesAreCapped) {
   ASSERT_TRUE(c.ListReceipts(1, &list).ok());
   EXPECT_EQ(list.receipts_size(), 3);
   EXPECT_EQ(list.acked_device_seq(), 12u);
+  // The feed asks for 100 per message and gets at most 4, every change exactly once.
+  TestClient feed = Client(feed_);
+  auto ctx = feed.Context();
+  v1::ChangesRequest req;
+  req.set_from_seq(1);
+  req.set_limit(100);
+  auto reader = feed.sync()->Changes(ctx.get(), req);
+  v1::ChangesResponse resp;
+  std::vector<uint64_t> seqs;
+  while (reader->Read(&resp)) {
+    EXPECT_LE(resp.changes_size(), 4);
+    for (const auto& c : resp.changes()) seqs.push_back(c.seq());
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_EQ(seqs.size(), 12u);
+  for (size_t i = 1; i < seqs.size(); ++i) EXPECT_LT(seqs[i - 1], seqs[i]);
 }
 
 TEST_F(SyncIntegrationTest, ChangeFeedHasBeforeAndAfterInSeqOrder) {

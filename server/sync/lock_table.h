@@ -14,6 +14,11 @@
 
 namespace fieldsync {
 
+// Lock keys: one namespace per kind of thing, so a device id never collides with a record id.
+// Every core that writes a device's sync state or a record takes these keys.
+inline std::string DeviceLockKey(const std::string& device_id) { return "d" + device_id; }
+inline std::string RecordLockKey(const std::string& record_id) { return "r" + record_id; }
+
 class LockTable {
  public:
   LockTable() = default;

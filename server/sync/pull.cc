@@ -165,7 +165,7 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   page.next_cursor = EncodeCursor(Cursor{last, fingerprint});
 
   // Remember the device's progress (not synced: losing it costs only a stale status).
-  LockTable::Guard guard = locks_->Lock({"d" + device.device_id});
+  LockTable::Guard guard = locks_->Lock({DeviceLockKey(device.device_id)});
   FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(device.device_id));
   state.last_seen_ms = state.last_pull_ms = clock_->NowMs();
   state.last_pull_seq = last;

@@ -33,9 +33,6 @@ PushCore::PushCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSe
 
 namespace {
 
-std::string DeviceLockKey(const std::string& device_id) { return "d" + device_id; }
-std::string RecordLockKey(const std::string& record_id) { return "r" + record_id; }
-
 // Finishes allocated seqs on every exit path, so a failed write never stalls readers.
 class SeqReleaser {
  public:

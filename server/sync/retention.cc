@@ -24,7 +24,7 @@ absl::StatusOr<uint64_t> Retention::PurgeOnce(const RetentionPolicy& policy, siz
   uint64_t new_min = from;
   for (const auto& c : changes) {
     if (c.commit_time_ms > age_limit) break;  // young enough to keep: stop here
-    LockTable::Guard guard = locks_->Lock({"r" + c.record_id});
+    LockTable::Guard guard = locks_->Lock({RecordLockKey(c.record_id)});
     FS_ASSIGN_OR_RETURN(std::optional<Record> rec, store_->GetRecord(c.record_id));
     // Index entries at c.seq that still carry the record's latest live state stay.
     std::set<ScopePair> live;

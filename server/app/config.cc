@@ -1,5 +1,7 @@
 #include "server/app/config.h"
 
+#include <arpa/inet.h>
+
 #include <functional>
 
 #include "absl/strings/match.h"
@@ -85,7 +87,11 @@ std::map<std::string, Flag> Flags(ServerConfig* c) {
 bool IsLoopbackAddress(const std::string& listen) {
   size_t colon = listen.rfind(':');
   std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
-  return absl::StartsWith(host, "127.") || host == "[::1]" || host == "localhost";
+  if (host == "[::1]" || host == "localhost") return true;
+  // Only a literal IPv4 address in 127.0.0.0/8: a host name such as "127.example.org" could
+  // resolve anywhere.
+  in_addr addr{};
+  return inet_pton(AF_INET, host.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,

@@ -1,0 +1,104 @@
+#include "server/app/config.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "server/app/form_loader.h"
+
+namespace fieldsync {
+namespace {
+
+const std::map<std::string, std::string> kNoEnv;
+
+TEST(ConfigTest, DefaultsNeedTlsOrExplicitDevPlaintext) {
+  auto c = ParseServerConfig({}, kNoEnv);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  auto dev = ParseServerConfig({"--dev-plaintext"}, kNoEnv);
+  ASSERT_TRUE(dev.ok()) << dev.status();
+  EXPECT_EQ(dev->listen, "127.0.0.1:7443");
+}
+
+TEST(ConfigTest, PlaintextIsRefusedOffLoopback) {
+  auto c = ParseServerConfig({"--dev-plaintext", "--listen", "0.0.0.0:7443"}, kNoEnv);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("loopback"), std::string::npos);
+  // With TLS any address is fine.
+  auto tls = ParseServerConfig(
+      {"--listen=0.0.0.0:7443", "--tls-cert-file", "c.pem", "--tls-key-file", "k.pem"}, kNoEnv);
+  EXPECT_TRUE(tls.ok()) << tls.status();
+}
+
+TEST(ConfigTest, TlsFilesGoTogether) {
+  auto c = ParseServerConfig({"--tls-cert-file", "c.pem"}, kNoEnv);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ConfigTest, FlagsOverEnvironmentOverDefaults) {
+  std::map<std::string, std::string> env = {{"FIELDSYNC_DATA_DIR", "/env/dir"},
+                                            {"FIELDSYNC_MAX_BATCH", "42"},
+                                            {"FIELDSYNC_DEV_PLAINTEXT", "true"}};
+  auto from_env = ParseServerConfig({}, env);
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_EQ(from_env->data_dir, "/env/dir");
+  EXPECT_EQ(from_env->max_batch, 42u);
+  auto flag_wins = ParseServerConfig({"--data-dir", "/flag/dir", "--max-batch=7"}, env);
+  ASSERT_TRUE(flag_wins.ok()) << flag_wins.status();
+  EXPECT_EQ(flag_wins->data_dir, "/flag/dir");
+  EXPECT_EQ(flag_wins->max_batch, 7u);
+}
+
+TEST(ConfigTest, BadInputNamesTheFlag) {
+  auto unknown = ParseServerConfig({"--dev-plaintext", "--no-such-flag", "1"}, kNoEnv);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("no-such-flag"), std::string::npos);
+  auto not_number = ParseServerConfig({"--dev-plaintext", "--max-batch", "lots"}, kNoEnv);
+  EXPECT_EQ(not_number.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(not_number.status().message().find("--max-batch"), std::string::npos);
+  auto missing = ParseServerConfig({"--dev-plaintext", "--data-dir"}, kNoEnv);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  auto zero = ParseServerConfig({"--dev-plaintext", "--max-batch", "0"}, kNoEnv);
+  EXPECT_EQ(zero.status().code(), absl::StatusCode::kInvalidArgument);
+  auto bad_env = ParseServerConfig({"--dev-plaintext"}, {{"FIELDSYNC_MAX_BATCH", "x"}});
+  EXPECT_NE(bad_env.status().message().find("FIELDSYNC_MAX_BATCH"), std::string::npos);
+}
+
+TEST(ConfigTest, DescribeListsEveryFlagWithoutSecrets) {
+  auto c = ParseServerConfig(
+      {"--dev-plaintext", "--tls-key-file", "/secret/key.pem", "--tls-cert-file", "/c.pem"},
+      kNoEnv);
+  ASSERT_TRUE(c.ok());
+  const std::string d = DescribeConfig(*c);
+  EXPECT_NE(d.find("data-dir="), std::string::npos);
+  EXPECT_NE(d.find("max-changes-page=5000"), std::string::npos);
+  // Key material is never read into the configuration: only its path appears.
+  EXPECT_NE(d.find("tls-key-file=/secret/key.pem"), std::string::npos);
+}
+
+TEST(ConfigTest, LoopbackAddresses) {
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:1"));
+  EXPECT_TRUE(IsLoopbackAddress("127.8.9.10:0"));
+  EXPECT_TRUE(IsLoopbackAddress("[::1]:7443"));
+  EXPECT_TRUE(IsLoopbackAddress("localhost:7443"));
+  EXPECT_FALSE(IsLoopbackAddress("0.0.0.0:7443"));
+  EXPECT_FALSE(IsLoopbackAddress("[::]:7443"));
+  EXPECT_FALSE(IsLoopbackAddress("10.0.0.1:7443"));
+  EXPECT_FALSE(IsLoopbackAddress("127.example.org:7443"));
+}
+
+TEST(FormLoaderTest, ShippedFormsParseAndBadJsonIsInvalidArgument) {
+  auto forms = LoadFormsDir(FIELDSYNC_SOURCE_DIR "/deploy/forms");
+  ASSERT_TRUE(forms.ok()) << forms.status();
+  ASSERT_EQ(forms->size(), 2u);
+  EXPECT_EQ((*forms)[0].form_id, "border_crossing");
+  EXPECT_EQ((*forms)[0].edit_policy, EditPolicy::kAppendOnly);
+  EXPECT_EQ((*forms)[1].form_id, "displacement_household");
+  EXPECT_EQ(ParseFormJson("{not json").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseFormJson(R"({"formId": "x", "fields": [{"name": "a"}]})").status().code(),
+            absl::StatusCode::kInvalidArgument);  // a field without a type
+  EXPECT_EQ(LoadFormsDir("/no/such/dir").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace fieldsync

@@ -449,6 +449,16 @@ TEST_F(SyncIntegrationTest, CredentialsAreChecked) {
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Client("fs_not-a-token").Pull("").status.error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+  {
+    // The right token under another scheme is refused too.
+    TestClient raw = Client("");
+    auto ctx = raw.Context();
+    ctx->AddMetadata("authorization", "Basic " + ninewa_);
+    v1::ListReceiptsResponse resp;
+    grpc::Status s = raw.sync()->ListReceipts(ctx.get(), v1::ListReceiptsRequest(), &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_NE(s.error_message().find("Bearer"), std::string::npos);
+  }
   // Roles: an enumerator cannot read the change feed or publish forms.
   std::vector<v1::Change> changes;
   EXPECT_EQ(Client(ninewa_).Changes(1, &changes, nullptr).error_code(),

@@ -11,7 +11,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ccache git ca-certificates \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libre2-dev \
-  libabsl-dev grpc-proto openssl >/dev/null
+  libabsl-dev grpc-proto openssl \
+  clang libclang-rt-dev zstd \
+  yamllint systemd >/dev/null
 # Node.js runs the wire test in another gRPC implementation (@grpc/grpc-js).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq nodejs npm >/dev/null

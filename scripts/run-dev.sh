@@ -22,6 +22,10 @@ if [ ! -f data/tokens/admin ]; then
   "$bin" device add --data-dir "$data" --id post-bp-001 --role border_officer \
     --scope border_point=BP-001 --token-file data/tokens/post-bp-001
 fi
+# The example forms have pii fields: they are pseudonymised with a key kept in a file.
+if [ ! -f data/pii.key ]; then
+  (umask 077 && openssl rand -hex 32 > data/pii.key)
+fi
 echo "tokens: $(pwd)/data/tokens/ (send as 'authorization: Bearer <token>')"
 exec "$bin" serve --data-dir "$data" --listen "${FIELDSYNC_LISTEN:-127.0.0.1:7443}" \
-  --dev-plaintext --reflection --forms-dir deploy/forms
+  --dev-plaintext --reflection --forms-dir deploy/forms --pii-key-file data/pii.key

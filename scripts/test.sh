@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds, and runs every test: unit, integration, crash, the
-# Node.js wire test and the benchmark smoke test; then the unit, integration and crash tests
-# again under ASan + UBSan.
+# Node.js wire test and the benchmark smoke test; a short libFuzzer run of each fuzz target
+# (tests/fuzz/README.md); then the unit, integration and crash tests again under ASan + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,11 @@ echo "== build (RelWithDebInfo) =="
 scripts/build.sh build -DFIELDSYNC_BUILD_TESTS=ON -DFIELDSYNC_BUILD_BENCH=ON -DFIELDSYNC_SANITIZE=OFF
 echo "== tests =="
 ctest --test-dir build --no-tests=error --output-on-failure --timeout 600 -j2
+
+if [ "${FIELDSYNC_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz (libFuzzer + ASan + UBSan, clang, ${FIELDSYNC_FUZZ_SECONDS:-20} s per target) =="
+  tests/fuzz/run-fuzz.sh "${FIELDSYNC_FUZZ_SECONDS:-20}"
+fi
 
 if [ "${FIELDSYNC_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== build (ASan + UBSan) =="

@@ -2,12 +2,16 @@
 
 #include <arpa/inet.h>
 
+#include <fstream>
 #include <functional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "server/common/log.h"
 #include "server/common/status.h"
 
 namespace fieldsync {
@@ -79,7 +83,61 @@ std::map<std::string, Flag> Flags(ServerConfig* c) {
       {"max-receipts-page", NumberFlag(&c->max_receipts_page)},
       {"max-changes-page", NumberFlag(&c->max_changes_page)},
       {"shutdown-grace-ms", NumberFlag(&c->shutdown_grace_ms)},
+      {"no-aggregation", BoolFlag(&c->no_aggregation)},
+      {"aggregates-dir", StringFlag(&c->aggregates_dir)},
+      {"token-lifetime-ms", NumberFlag(&c->token_lifetime_ms)},
+      {"public-address", StringFlag(&c->public_address)},
+      {"enroll-attempts-per-peer", NumberFlag(&c->enroll_attempts_per_peer)},
+      {"enroll-attempts-global", NumberFlag(&c->enroll_attempts_global)},
+      {"enroll-attempt-window-ms", NumberFlag(&c->enroll_attempt_window_ms)},
+      {"pii-key-file", StringFlag(&c->pii_key_file)},
+      {"tls-client-ca-file", StringFlag(&c->tls_client_ca_file)},
+      {"tls-reload-interval-s", NumberFlag(&c->tls_reload_interval_s)},
+      {"max-requests-per-second", NumberFlag(&c->max_requests_per_second)},
+      {"request-burst", NumberFlag(&c->request_burst)},
+      {"max-streams-per-device", NumberFlag(&c->max_streams_per_device)},
+      {"max-streams-total", NumberFlag(&c->max_streams_total)},
+      {"backup-dir", StringFlag(&c->backup_dir)},
+      {"silent-after-ms", NumberFlag(&c->silent_after_ms)},
+      {"admin-listen", StringFlag(&c->admin_listen)},
+      {"admin-port-file", StringFlag(&c->admin_port_file)},
+      {"log-level", StringFlag(&c->log_level)},
+      {"config", StringFlag(&c->config_file)},
   };
+}
+
+// Applies "name = value" lines of the config file at `path` (flag names; '#' starts a
+// comment line; values may be quoted).
+absl::Status ApplyConfigFile(const std::string& path, std::map<std::string, Flag>& flags) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read config file ", path));
+  std::string line;
+  int number = 0;
+  size_t total = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    total += line.size() + 1;
+    if (total > (1u << 20)) return absl::InvalidArgumentError(path + ": larger than 1 MiB");
+    absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (text.empty() || text.front() == '#') continue;
+    const std::string where = absl::StrCat(path, ":", number);
+    size_t eq = text.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": expected name = value"));
+    }
+    std::string name(absl::StripAsciiWhitespace(text.substr(0, eq)));
+    std::string value(absl::StripAsciiWhitespace(text.substr(eq + 1)));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    auto it = flags.find(name);
+    if (it == flags.end() || name == "config") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown setting '", name, "'"));
+    }
+    FS_RETURN_IF_ERROR_PREPEND(it->second.set(value), where);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -98,6 +156,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
                                                const std::map<std::string, std::string>& env) {
   ServerConfig c;
   auto flags = Flags(&c);
+  // The config file first: the environment and then the flags override it.
+  std::string config_path;
+  if (auto it = env.find("FIELDSYNC_CONFIG"); it != env.end()) config_path = it->second;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) config_path = args[i + 1];
+    if (absl::StartsWith(args[i], "--config=")) config_path = args[i].substr(9);
+  }
+  if (!config_path.empty()) FS_RETURN_IF_ERROR(ApplyConfigFile(config_path, flags));
   for (auto& [name, flag] : flags) {
     std::string var = absl::StrCat("FIELDSYNC_", absl::StrReplaceAll(name, {{"-", "_"}}));
     for (auto& ch : var) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
@@ -141,10 +207,30 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     return absl::InvalidArgumentError(
         absl::StrCat("plaintext is allowed only on loopback; ", c.listen, " is not"));
   }
+  if (!c.tls_client_ca_file.empty() && !tls) {
+    return absl::InvalidArgumentError("--tls-client-ca-file needs --tls-cert-file/--tls-key-file");
+  }
+  if (tls && c.tls_reload_interval_s == 0) {
+    return absl::InvalidArgumentError("--tls-reload-interval-s must be positive");
+  }
+  if (c.max_requests_per_second != 0 && c.request_burst == 0) {
+    return absl::InvalidArgumentError("--request-burst must be positive");
+  }
+  if (c.token_lifetime_ms <= 0 || c.enroll_attempts_per_peer == 0 ||
+      c.enroll_attempts_global == 0 || c.enroll_attempt_window_ms <= 0) {
+    return absl::InvalidArgumentError(
+        "--token-lifetime-ms, --enroll-attempts-* and --enroll-attempt-window-ms must be positive");
+  }
   if (c.max_batch == 0 || c.max_message_bytes < 1024 || c.block_cache_mb == 0 ||
       c.write_buffer_mb == 0 || c.max_pull_records == 0 || c.pull_page == 0 ||
       c.max_receipts_page == 0 || c.max_changes_page == 0) {
     return absl::InvalidArgumentError("limits and memory sizes must be positive");
+  }
+  if (LogLevel level; !ParseLogLevel(c.log_level, &level)) {
+    return absl::InvalidArgumentError("--log-level must be debug, info, warn or error");
+  }
+  if (c.silent_after_ms <= 0) {
+    return absl::InvalidArgumentError("--silent-after-ms must be positive");
   }
   return c;
 }

@@ -36,6 +36,42 @@ struct ServerConfig {
   uint32_t max_receipts_page = 10'000;  // per ListReceipts call
   uint32_t max_changes_page = 5'000;    // changes per ChangesResponse
   int64_t shutdown_grace_ms = 10'000;
+  // Aggregation (issue 4): the embedded consumer keeping the cells, on unless
+  // --no-aggregation (e.g. when a separate fieldsync-aggregator runs); its own RocksDB folder
+  // (empty: <data-dir>/aggregates).
+  bool no_aggregation = false;
+  std::string aggregates_dir;
+  // Identity (issue 5 part A): token lifetime, the address put into enrollment URIs (default:
+  // --listen), and failed enrollment attempts per peer address and overall per window.
+  int64_t token_lifetime_ms = 90LL * 24 * 3600 * 1000;
+  std::string public_address;
+  uint32_t enroll_attempts_per_peer = 10;
+  uint32_t enroll_attempts_global = 100;
+  int64_t enroll_attempt_window_ms = 10 * 60 * 1000;
+  // Issue 5 protection. The pii key is read from this file (never given as a value); forms
+  // with pii fields are refused while it is empty.
+  std::string pii_key_file;
+  // Mutual TLS: client certificates are required and verified against this CA bundle.
+  std::string tls_client_ca_file;
+  // How often the certificate, key and client CA files are re-read (seconds).
+  uint32_t tls_reload_interval_s = 60;
+  // Per-device request rate (token bucket; 0 disables) and burst.
+  uint32_t max_requests_per_second = 200;
+  uint32_t request_burst = 400;
+  // Concurrent Push/Pull/Changes streams per device and in total (0: no limit).
+  uint32_t max_streams_per_device = 4;
+  uint32_t max_streams_total = 512;
+  // Admin (issue 6): BackupEngine folder for CreateBackup/ListBackups/VerifyBackup (empty: no
+  // backups over the API), and the default "silent device" threshold.
+  std::string backup_dir;
+  int64_t silent_after_ms = 6LL * 3600 * 1000;
+  // Admin HTTP port: /metrics, /healthz, the dashboard. "" turns it off. It needs no
+  // credential: keep it on loopback or a cluster-internal address.
+  std::string admin_listen = "127.0.0.1:9090";
+  std::string admin_port_file;     // the bound admin port is written here (for host:0)
+  std::string log_level = "info";  // debug, info, warn, error
+  // A file of "name = value" lines (flag names, '#' comments) under the environment and flags.
+  std::string config_file;
 };
 
 // Parses `args` (flags --name=value or --name value; bools as --name) over the environment

@@ -5,6 +5,7 @@
 //                         [--token-file FILE] [--data-dir DIR]
 //   fieldsyncd device revoke --id ID [--data-dir DIR]
 //   fieldsyncd device list [--data-dir DIR]
+//   fieldsyncd admin init | enroll-code create | audit verify|list   (identity_commands.h)
 //
 // Device commands open the database directly, so run them while the server is stopped.
 #include <malloc.h>
@@ -20,8 +21,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "server/app/backup_command.h"
 #include "server/app/config.h"
+#include "server/app/health_check.h"
+#include "server/app/identity_commands.h"
 #include "server/app/server.h"
+#include "server/common/log.h"
 
 extern char** environ;
 
@@ -38,6 +44,16 @@ int Usage() {
                "                        [--token-file FILE] [--data-dir DIR]\n"
                "  fieldsyncd device revoke --id ID [--data-dir DIR]\n"
                "  fieldsyncd device list [--data-dir DIR]\n"
+               "  fieldsyncd admin init --token-file PATH [--id ID] [--data-dir DIR]\n"
+               "  fieldsyncd enroll-code create --role ROLE (--scope FIELD=VALUE... | "
+               "--all-scopes)\n"
+               "                        [--ttl 24h] [--server HOST:PORT] [--data-dir DIR]\n"
+               "  fieldsyncd audit verify [--expect-head HASH] [--data-dir DIR]\n"
+               "  fieldsyncd audit list [--from N] [--limit N] [--data-dir DIR]\n"
+               "  fieldsyncd backup create|list|verify|restore --backup-dir D [--backup-id N]\n"
+               "                        [--data-dir DIR]   (backup_command.h)\n"
+               "  fieldsyncd health-check --target HOST:PORT (--ca-file PEM | --plaintext)\n"
+               "                        [--authority NAME]   (exit 0 when SERVING)\n"
                "roles: enumerator border_officer supervisor admin feed_reader\n";
   return 2;
 }
@@ -67,22 +83,34 @@ int Serve(const std::vector<std::string>& args) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  std::cerr << "fieldsyncd: effective configuration:\n" << DescribeConfig(*config);
+  LogLevel level = LogLevel::kInfo;
+  ParseLogLevel(config->log_level, &level);  // validated by ParseServerConfig
+  SetLogLevel(level);
+  {
+    // The effective configuration, one field per flag (paths only, never secrets).
+    LogEvent event(LogLevel::kInfo, "config");
+    for (absl::string_view line :
+         absl::StrSplit(DescribeConfig(*config), '\n', absl::SkipEmpty())) {
+      size_t eq = line.find('=');
+      event.Str(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
+    }
+  }
   auto server = FieldsyncServer::Start(*config, SystemClock::Default());
   if (!server.ok()) {
+    LogEvent(LogLevel::kError, "start_failed").Str("status", server.status().ToString());
     std::cerr << "fieldsyncd: " << server.status() << "\n";
     return 1;
   }
-  std::cerr << "fieldsyncd: serving on port " << (*server)->port()
-            << (config->dev_plaintext && config->tls_cert_file.empty() ? " (plaintext, dev)"
-                                                                       : " (TLS)")
-            << "\n";
+  LogEvent(LogLevel::kInfo, "serving")
+      .Int("port", (*server)->port())
+      .Int("admin_port", (*server)->admin_port())
+      .Str("transport", config->tls_cert_file.empty() ? "plaintext-dev" : "tls");
   int sig = 0;
   sigwait(&set, &sig);
-  std::cerr << "fieldsyncd: signal " << sig << ", draining\n";
+  LogEvent(LogLevel::kInfo, "signal").Int("signal", sig).Str("action", "draining");
   (*server)->Shutdown(std::chrono::milliseconds(config->shutdown_grace_ms));
   server->reset();
-  std::cerr << "fieldsyncd: stopped cleanly\n";
+  LogEvent(LogLevel::kInfo, "stopped").Bool("clean", true);
   return 0;
 }
 
@@ -130,7 +158,13 @@ int DeviceCommand(const std::vector<std::string>& args) {
     std::cerr << "fieldsyncd: " << store.status() << " (is the server running?)\n";
     return 1;
   }
-  DeviceRegistry registry(store->get(), SystemClock::Default());
+  auto audit = AuditLog::Open(store->get(), SystemClock::Default());
+  if (!audit.ok()) {
+    std::cerr << "fieldsyncd: audit log: " << audit.status() << "\n";
+    return 1;
+  }
+  DeviceRegistry registry(store->get(), SystemClock::Default(), audit->get(),
+                          RegistryOptionsOf(*config));
   if (verb == "add") {
     auto role = ParseRole(role_name);
     if (!role) {
@@ -178,7 +212,8 @@ int DeviceCommand(const std::vector<std::string>& args) {
       for (const auto& p : d.scopes) s.push_back(absl::StrCat(p.field, "=", p.value));
       std::cout << d.device_id << "\t" << RoleName(d.role) << "\t"
                 << (d.all_scopes ? "*" : absl::StrJoin(s, ",")) << "\t"
-                << (d.revoked ? "revoked" : "active") << "\n";
+                << (d.revoked ? "revoked" : "active") << "\t"
+                << "token_expires_ms=" << d.token_expires_ms << "\n";
     }
     return 0;
   }
@@ -198,5 +233,10 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (cmd == "serve") return fieldsync::Serve(args);
   if (cmd == "device") return fieldsync::DeviceCommand(args);
+  if (cmd == "admin") return fieldsync::AdminCommand(args, fieldsync::Environment());
+  if (cmd == "enroll-code") return fieldsync::EnrollCodeCommand(args, fieldsync::Environment());
+  if (cmd == "audit") return fieldsync::AuditCommand(args, fieldsync::Environment());
+  if (cmd == "backup") return fieldsync::BackupCommand(args, fieldsync::Environment());
+  if (cmd == "health-check") return fieldsync::HealthCheckCommand(args);
   return fieldsync::Usage();
 }

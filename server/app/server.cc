@@ -2,6 +2,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 
 #include <fstream>
@@ -10,7 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/app/form_loader.h"
+#include "server/common/log.h"
 #include "server/common/status.h"
+#include "server/rpc/metrics_interceptor.h"
 
 namespace fieldsync {
 namespace {
@@ -33,13 +37,41 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config) {
   return Store::Open(so);
 }
 
+DeviceRegistryOptions RegistryOptionsOf(const ServerConfig& config) {
+  DeviceRegistryOptions o;
+  o.token_lifetime_ms = config.token_lifetime_ms;
+  return o;
+}
+
+EnrollmentOptions EnrollmentOptionsOf(const ServerConfig& config) {
+  EnrollmentOptions o;
+  o.server_address = config.public_address.empty() ? config.listen : config.public_address;
+  o.attempts.per_peer = config.enroll_attempts_per_peer;
+  o.attempts.global = config.enroll_attempts_global;
+  o.attempts.window_ms = config.enroll_attempt_window_ms;
+  return o;
+}
+
 absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const ServerConfig& config,
                                                                         Clock* clock) {
   std::unique_ptr<FieldsyncServer> s(new FieldsyncServer());
   s->config_ = config;
   s->clock_ = clock;
+  if (config.pii_key_file.empty()) {
+    s->pseudonymizer_ = std::make_unique<Pseudonymizer>();
+  } else {
+    FS_ASSIGN_OR_RETURN(s->pseudonymizer_, Pseudonymizer::FromKeyFile(config.pii_key_file));
+  }
   FS_ASSIGN_OR_RETURN(s->store_, OpenStore(config));
   s->forms_ = std::make_unique<FormRegistry>(s->store_.get(), SchemaLimits{});
+  // Forms with pii fields need the key: refuse to publish them without it, and refuse to
+  // start if such a form is already published.
+  s->forms_->set_publish_check(
+      [p = s->pseudonymizer_.get()](const Form& f) { return p->CheckForm(f); });
+  {
+    FS_ASSIGN_OR_RETURN(std::vector<Form> published, s->forms_->List());
+    for (const auto& f : published) FS_RETURN_IF_ERROR(s->pseudonymizer_->CheckForm(f));
+  }
   if (!config.forms_dir.empty()) {
     FS_ASSIGN_OR_RETURN(std::vector<Form> forms, LoadFormsDir(config.forms_dir));
     for (const auto& f : forms) {
@@ -47,14 +79,25 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
                                  absl::StrCat("publishing ", f.form_id, " v", f.version));
     }
   }
-  s->devices_ = std::make_unique<DeviceRegistry>(s->store_.get(), clock);
+  FS_ASSIGN_OR_RETURN(s->audit_, AuditLog::Open(s->store_.get(), clock));
+  s->devices_ = std::make_unique<DeviceRegistry>(s->store_.get(), clock, s->audit_.get(),
+                                                 RegistryOptionsOf(config));
+  s->enrollment_ = std::make_unique<Enrollment>(s->store_.get(), clock, s->devices_.get(),
+                                                EnrollmentOptionsOf(config));
   SyncEngineOptions engine_options;
   engine_options.push.max_mutations_per_batch = config.max_batch;
   engine_options.push.record.max_fields_per_record = config.max_fields_per_record;
   engine_options.push.record.max_value_bytes = config.max_value_bytes;
   FS_ASSIGN_OR_RETURN(s->engine_,
                       SyncEngine::Open(s->store_.get(), s->forms_.get(), clock, engine_options));
+  s->engine_->push()->set_pseudonymizer(s->pseudonymizer_.get());
   s->guard_ = std::make_unique<rpc::AuthGuard>(s->devices_.get());
+  s->limits_ = std::make_unique<DeviceLimits>(
+      clock,
+      RateLimitOptions{static_cast<double>(config.max_requests_per_second),
+                       static_cast<double>(config.request_burst)},
+      StreamLimitOptions{config.max_streams_per_device, config.max_streams_total});
+  s->guard_->set_limits(s->limits_.get());
   rpc::SyncServiceLimits rpc_limits;
   rpc_limits.max_pull_records = config.max_pull_records;
   rpc_limits.pull_page = config.pull_page;
@@ -63,17 +106,48 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   s->sync_service_ = std::make_unique<rpc::SyncServiceImpl>(
       s->guard_.get(), s->engine_->push(), s->engine_->pull(), s->engine_->feed(), rpc_limits);
   s->form_service_ = std::make_unique<rpc::FormServiceImpl>(s->guard_.get(), s->forms_.get());
+  s->sync_service_->set_audit(s->audit_.get());
+  s->form_service_->set_audit(s->audit_.get());
+  s->identity_service_ = std::make_unique<rpc::IdentityServiceImpl>(
+      s->guard_.get(), s->devices_.get(), s->enrollment_.get(), s->audit_.get(), s->store_.get());
+  s->bundle_importer_ =
+      std::make_unique<BundleImporter>(s->store_.get(), s->engine_->push(), clock);
+  s->bundle_service_ =
+      std::make_unique<rpc::BundleServiceImpl>(s->guard_.get(), s->bundle_importer_.get());
   s->health_service_ = std::make_unique<rpc::HealthServiceImpl>();
+  FS_RETURN_IF_ERROR(s->StartAdmin());
+  FS_RETURN_IF_ERROR(s->StartAggregation());
 
   if (config.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  s->metrics_ = std::make_unique<Metrics>();
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<rpc::MetricsInterceptorFactory>(s->metrics_.get()));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
+  s->sync_service_->set_metrics(s->metrics_.get());
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (!config.tls_cert_file.empty()) {
-    FS_ASSIGN_OR_RETURN(std::string cert, ReadFile(config.tls_cert_file));
-    FS_ASSIGN_OR_RETURN(std::string key, ReadFile(config.tls_key_file));
-    grpc::SslServerCredentialsOptions opts;
-    opts.pem_key_cert_pairs.push_back({key, cert});
-    creds = grpc::SslServerCredentials(opts);
+    // Read once here so that a missing file stops the start with a clear error; from then on
+    // the provider re-reads the files every tls_reload_interval_s, so a renewed certificate
+    // is served to new connections without a restart.
+    FS_RETURN_IF_ERROR(ReadFile(config.tls_cert_file).status());
+    FS_RETURN_IF_ERROR(ReadFile(config.tls_key_file).status());
+    const bool mtls = !config.tls_client_ca_file.empty();
+    if (mtls) FS_RETURN_IF_ERROR(ReadFile(config.tls_client_ca_file).status());
+    auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        config.tls_key_file, config.tls_cert_file, mtls ? config.tls_client_ca_file : "",
+        config.tls_reload_interval_s);
+    grpc::experimental::TlsServerCredentialsOptions opts(provider);
+    opts.watch_identity_key_cert_pairs();
+    if (mtls) {
+      opts.watch_root_certs();
+      opts.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    } else {
+      opts.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    }
+    creds = grpc::experimental::TlsServerCredentials(opts);
   } else {
     creds = grpc::InsecureServerCredentials();
   }
@@ -88,11 +162,19 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 100);
   builder.RegisterService(s->sync_service_.get());
   builder.RegisterService(s->form_service_.get());
+  builder.RegisterService(s->identity_service_.get());
+  builder.RegisterService(s->bundle_service_.get());
   builder.RegisterService(s->health_service_.get());
+  builder.RegisterService(s->admin_service_.get());
+  if (s->aggregation_service_) builder.RegisterService(s->aggregation_service_.get());
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
   }
+  s->RegisterGauges();
+  s->serving_ = true;
+  // Before the port file: whoever waits for it finds the admin port ready too.
+  FS_RETURN_IF_ERROR(s->StartAdminHttp());
   if (!config.port_file.empty()) {
     std::string tmp = config.port_file + ".tmp";
     {
@@ -103,7 +185,65 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   }
   s->health_service_->SetServing(true);
   s->retention_thread_ = std::thread([p = s.get()] { p->RetentionLoop(); });
+  if (s->agg_consumer_) s->agg_consumer_->Start();
   return s;
+}
+
+absl::Status FieldsyncServer::StartAggregation() {
+  if (config_.no_aggregation) return absl::OkStatus();
+  AggregateStoreOptions options;
+  options.path =
+      config_.aggregates_dir.empty() ? config_.data_dir + "/aggregates" : config_.aggregates_dir;
+  FS_ASSIGN_OR_RETURN(agg_store_, AggregateStore::Open(options));
+  agg_forms_ = std::make_unique<aggregation::RegistryFormSource>(forms_.get());
+  agg_records_ = std::make_unique<aggregation::StoreRecordSource>(store_.get());
+  agg_consumer_ = std::make_unique<aggregation::AggregationConsumer>(
+      engine_->feed(), agg_forms_.get(), agg_store_.get(), clock_);
+  FS_RETURN_IF_ERROR(agg_consumer_->Init());
+  agg_queries_ = std::make_unique<aggregation::AggregationQueries>(
+      agg_store_.get(), agg_forms_.get(), agg_consumer_.get(), agg_records_.get());
+  rpc::AuthGuard* guard = guard_.get();
+  aggregation_service_ = std::make_unique<rpc::AggregationServiceImpl>(
+      [guard](const grpc::ServerContext* ctx,
+              std::initializer_list<Role> roles) -> absl::StatusOr<Device> {
+        auto device = guard->Check(ctx, roles);
+        if (device.ok()) FS_RETURN_IF_ERROR(guard->ChargeRequest(*device));
+        return device;
+      },
+      agg_queries_.get(), agg_consumer_.get(), "embedded");
+  return absl::OkStatus();
+}
+
+absl::Status FieldsyncServer::StartAdmin() {
+  SyncEngine* e = engine_.get();
+  resolver_ = std::make_unique<ConflictResolver>(store_.get(), forms_.get(), e->locks(),
+                                                 e->sequencer(), clock_);
+  RecordLimits record_limits;
+  record_limits.max_fields_per_record = config_.max_fields_per_record;
+  record_limits.max_value_bytes = config_.max_value_bytes;
+  replayer_ = std::make_unique<QuarantineReplayer>(store_.get(), forms_.get(), e->locks(),
+                                                   e->sequencer(), clock_, record_limits);
+  admin::FleetOptions fleet_options;
+  fleet_options.silent_after_ms = config_.silent_after_ms;
+  fleet_ =
+      std::make_unique<admin::FleetStatus>(store_.get(), e->sequencer(), clock_, fleet_options);
+  conflict_review_ = std::make_unique<admin::ConflictReview>(
+      store_.get(), forms_.get(), resolver_.get(), audit_.get(), admin::ReviewOptions{});
+  quarantine_review_ = std::make_unique<admin::QuarantineReview>(
+      store_.get(), replayer_.get(), audit_.get(), admin::ReviewOptions{});
+  if (!config_.backup_dir.empty()) {
+    FS_ASSIGN_OR_RETURN(backups_, Backups::Open(config_.backup_dir));
+  }
+  rpc::AdminServiceDeps deps;
+  deps.guard = guard_.get();
+  deps.fleet = fleet_.get();
+  deps.conflicts = conflict_review_.get();
+  deps.quarantine = quarantine_review_.get();
+  deps.backups = backups_.get();
+  deps.store = store_.get();
+  deps.audit = audit_.get();
+  admin_service_ = std::make_unique<rpc::AdminServiceImpl>(deps, rpc::AdminServiceLimits{});
+  return absl::OkStatus();
 }
 
 void FieldsyncServer::RetentionLoop() {
@@ -111,8 +251,14 @@ void FieldsyncServer::RetentionLoop() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
     l.unlock();
+    // The embedded aggregation consumer must never find its next change purged.
+    if (agg_consumer_) policy.keep_from_seq = agg_consumer_->status().checkpoint_seq + 1;
     auto dropped = engine_->retention()->PurgeOnce(policy);
-    if (!dropped.ok()) std::cerr << "retention: " << dropped.status() << "\n";
+    if (!dropped.ok()) {
+      LogEvent(LogLevel::kError, "retention_failed").Str("status", dropped.status().ToString());
+    } else if (*dropped > 0) {
+      LogEvent(LogLevel::kInfo, "retention").Int("dropped_changes", static_cast<int64_t>(*dropped));
+    }
     l.lock();
     cv_.wait_for(l, std::chrono::milliseconds(config_.retention_interval_ms),
                  [&] { return stopping_; });
@@ -126,13 +272,22 @@ void FieldsyncServer::Shutdown(std::chrono::milliseconds grace) {
     stopping_ = true;
   }
   cv_.notify_all();
+  serving_ = false;
+  LogEvent(LogLevel::kInfo, "shutdown_started").Int("grace_ms", grace.count());
   health_service_->Shutdown();
   sync_service_->Shutdown();
+  admin_service_->Shutdown();
   engine_->sequencer()->Wake();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_->Wait();
   if (retention_thread_.joinable()) retention_thread_.join();
-  if (auto s = store_->Flush(); !s.ok()) std::cerr << "flush at shutdown: " << s << "\n";
+  if (agg_consumer_) agg_consumer_->Stop();
+  if (admin_http_) admin_http_->Stop();
+  metrics_->ClearGauges();
+  if (auto s = store_->Flush(); !s.ok()) {
+    LogEvent(LogLevel::kError, "flush_failed").Str("status", s.ToString());
+  }
+  LogEvent(LogLevel::kInfo, "shutdown_finished");
 }
 
 FieldsyncServer::~FieldsyncServer() {

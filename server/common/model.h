@@ -258,6 +258,25 @@ struct Device {
   std::string token_hash;
   bool revoked = false;
   int64_t created_ms = 0;
+  // When the current token stops working (0: never, for devices created before expiry).
+  int64_t token_expires_ms = 0;
+  int64_t token_issued_ms = 0;
+  // A human label given at enrollment (e.g. "tablet 7"); not an identifier.
+  std::string label;
+};
+
+// A one-time enrollment code (server/auth/enrollment.h). Only the code's SHA-256 is stored.
+struct EnrollmentCode {
+  std::string code_hash;  // SHA-256 hex of the code: the lookup key
+  std::string code_id;    // a short public name for listings and the audit log
+  Role role = Role::kEnumerator;
+  bool all_scopes = false;
+  std::vector<ScopePair> scopes;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+  std::string created_by;  // device id of the admin, or "cli"
+  int64_t used_ms = 0;     // 0 while unused
+  std::string used_by;     // the device enrolled with it
 };
 
 struct DeviceReport {

@@ -1,6 +1,7 @@
 #include "server/common/status.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "server/common/model.h"
 
 namespace fieldsync {
@@ -60,6 +61,18 @@ std::vector<FieldError> FieldViolations(const absl::Status& s) {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+absl::Status WithRetryDelay(absl::Status s, int64_t delay_ms) {
+  s.SetPayload(kRetryDelayPayload, absl::Cord(absl::StrCat(delay_ms)));
+  return s;
+}
+
+int64_t RetryDelayMs(const absl::Status& s) {
+  auto payload = s.GetPayload(kRetryDelayPayload);
+  int64_t ms = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &ms) || ms < 0) return -1;
+  return ms;
 }
 
 }  // namespace fieldsync

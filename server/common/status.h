@@ -45,9 +45,11 @@ namespace fieldsync {
 // Payload keys of core statuses; rpc/ turns them into google.rpc error details.
 inline constexpr char kResyncRequiredPayload[] = "fieldsync/resync_required";
 inline constexpr char kFieldViolationsPayload[] = "fieldsync/field_violations";
+inline constexpr char kRetryDelayPayload[] = "fieldsync/retry_delay_ms";
 
 }  // namespace fieldsync
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,12 @@ bool IsResyncRequired(const absl::Status& s);
 absl::Status InvalidFieldsError(absl::string_view message, const std::vector<FieldError>& errors);
 // The per-field violations of a status made by InvalidFieldsError (empty otherwise).
 std::vector<FieldError> FieldViolations(const absl::Status& s);
+
+// `s` (an overload status: RESOURCE_EXHAUSTED or UNAVAILABLE) carrying "retry after
+// `delay_ms`"; rpc/ sends it as google.rpc.RetryInfo.
+absl::Status WithRetryDelay(absl::Status s, int64_t delay_ms);
+// The delay set by WithRetryDelay, or -1 if none.
+int64_t RetryDelayMs(const absl::Status& s);
 
 }  // namespace fieldsync
 

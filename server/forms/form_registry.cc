@@ -33,6 +33,7 @@ absl::StatusOr<bool> FormRegistry::Publish(const Form& form) {
     return InvalidFieldsError(compiled.status().message(),
                               {{"form", std::string(compiled.status().message())}});
   }
+  if (publish_check_) FS_RETURN_IF_ERROR(publish_check_(form));
   absl::MutexLock publish_lock(&publish_mu_);
   FS_ASSIGN_OR_RETURN(std::optional<Form> existing, store_->GetForm(form.form_id, form.version));
   if (existing.has_value()) {

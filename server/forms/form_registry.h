@@ -9,6 +9,7 @@
 #define FIELDSYNC_SERVER_FORMS_FORM_REGISTRY_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,6 +42,13 @@ class FormRegistry {
   //   others            from the store.
   absl::StatusOr<bool> Publish(const Form& form);
 
+  // An extra condition Publish() checks after validation and before writing (fieldsyncd uses
+  // it to refuse forms with pii fields while no pii key is configured; see pseudonymizer.h).
+  // Its error is returned as is. Set before the registry is shared between threads.
+  void set_publish_check(std::function<absl::Status(const Form&)> check) {
+    publish_check_ = std::move(check);
+  }
+
   // The compiled form (form_id, version); version 0 is the latest version. NOT_FOUND if there
   // is no such form or version.
   absl::StatusOr<std::shared_ptr<const FormSchema>> Get(const std::string& form_id,
@@ -59,6 +67,7 @@ class FormRegistry {
 
   Store* const store_;
   const SchemaLimits limits_;
+  std::function<absl::Status(const Form&)> publish_check_;
 
   // Held across Publish's check-then-write, so two publishers of one (form_id, version)
   // cannot both see it absent. Never held by Get(). Acquired before mu_.

@@ -1,18 +1,27 @@
 #include "server/rpc/form_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "server/convert/convert.h"
+#include "server/rpc/request_id.h"
 
 namespace fieldsync::rpc {
 
 grpc::Status FormServiceImpl::PublishForm(grpc::ServerContext* ctx,
                                           const v1::PublishFormRequest* req,
                                           v1::PublishFormResponse* resp) {
-  return guard_->Run(ctx, {Role::kAdmin}, [&](const Device&) -> absl::Status {
+  return guard_->Run(ctx, {Role::kAdmin}, [&](const Device& device) -> absl::Status {
     auto form = convert::FromProto(req->form());
     if (!form.ok()) return form.status();
     auto created = forms_->Publish(*form);
     if (!created.ok()) return created.status();
     resp->set_created(*created);
+    // Audited once published (FormRegistry owns that write); a re-publication changes nothing.
+    if (*created && audit_ != nullptr) {
+      auto entry =
+          audit_->Append({AuditContext::Of(device, RequestIdOf(ctx)), audit_action::kFormPublish,
+                          absl::StrCat(form->form_id, "@", form->version), ""});
+      if (!entry.ok()) return entry.status();
+    }
     return absl::OkStatus();
   });
 }

@@ -3,6 +3,7 @@
 #define FIELDSYNC_SERVER_RPC_FORM_SERVICE_H_
 
 #include "fieldsync/v1/forms.grpc.pb.h"
+#include "server/audit/audit_log.h"
 #include "server/forms/form_registry.h"
 #include "server/rpc/auth_guard.h"
 
@@ -11,6 +12,9 @@ namespace fieldsync::rpc {
 class FormServiceImpl final : public v1::FormService::Service {
  public:
   FormServiceImpl(const AuthGuard* guard, FormRegistry* forms) : guard_(guard), forms_(forms) {}
+
+  // Audit log for form publications; none: not audited. Not owned.
+  void set_audit(AuditLog* audit) { audit_ = audit; }
 
   grpc::Status PublishForm(grpc::ServerContext* ctx, const v1::PublishFormRequest* req,
                            v1::PublishFormResponse* resp) override;
@@ -22,6 +26,7 @@ class FormServiceImpl final : public v1::FormService::Service {
  private:
   const AuthGuard* guard_;
   FormRegistry* forms_;
+  AuditLog* audit_ = nullptr;
 };
 
 }  // namespace fieldsync::rpc

@@ -35,7 +35,14 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.code() == absl::StatusCode::kResourceExhausted ||
       s.code() == absl::StatusCode::kUnavailable) {
     google::rpc::RetryInfo retry;
-    retry.mutable_retry_delay()->set_seconds(1);
+    // The core's own hint (WithRetryDelay) when it has one, else one second.
+    const int64_t delay_ms = RetryDelayMs(s);
+    if (delay_ms >= 0) {
+      retry.mutable_retry_delay()->set_seconds(delay_ms / 1000);
+      retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(delay_ms % 1000) * 1'000'000);
+    } else {
+      retry.mutable_retry_delay()->set_seconds(1);
+    }
     details.add_details()->PackFrom(retry);
     has_details = true;
   }

@@ -3,16 +3,27 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/status.h"
 #include "server/convert/convert.h"
+#include "server/rpc/request_id.h"
 
 namespace fieldsync::rpc {
 
 grpc::Status SyncServiceImpl::Push(
     grpc::ServerContext* ctx, grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) {
-  return guard_->Run(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
+  return guard_->RunStream(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
     v1::PushRequest req;
     std::vector<Mutation> batch;
+    bool first = true;
     while (stream->Read(&req)) {
+      // Opening the call was one request; every further batch is one more.
+      if (!first) {
+        FS_RETURN_IF_ERROR(guard_->ChargeRequest(device));
+        // A device revoked (or whose token expired) while its stream is open stops here.
+        FS_RETURN_IF_ERROR(guard_->Check(ctx, kSyncRoles).status());
+      }
+      first = false;
+      const auto started = std::chrono::steady_clock::now();
       batch.clear();
       batch.reserve(req.mutations_size());
       for (const auto& m : req.mutations()) batch.push_back(convert::FromProto(m));
@@ -21,6 +32,11 @@ grpc::Status SyncServiceImpl::Push(
       if (!receipts.ok()) return receipts.status();
       v1::PushResponse resp;
       for (const auto& r : *receipts) convert::ToProto(r, resp.add_receipts());
+      if (metrics_ != nullptr) {
+        for (const auto& r : *receipts) metrics_->CountMutation(OutcomeName(r.outcome));
+        metrics_->ObservePushBatch(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
       if (!stream->Write(resp)) return absl::CancelledError("client went away");
     }
     return absl::OkStatus();
@@ -29,7 +45,11 @@ grpc::Status SyncServiceImpl::Push(
 
 grpc::Status SyncServiceImpl::Pull(grpc::ServerContext* ctx, const v1::PullRequest* req,
                                    grpc::ServerWriter<v1::PullResponse>* writer) {
-  return guard_->Run(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
+  return guard_->RunStream(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
+    // An admin pulls every scope: an audited read.
+    if (device.role == Role::kAdmin) {
+      FS_RETURN_IF_ERROR(AuditRead(audit_, ctx, device, audit_action::kRecordsRead, "pull"));
+    }
     uint32_t remaining = req->limit() == 0 ? limits_.max_pull_records
                                            : std::min(req->limit(), limits_.max_pull_records);
     PullQuery query;
@@ -50,6 +70,7 @@ grpc::Status SyncServiceImpl::Pull(grpc::ServerContext* ctx, const v1::PullReque
       }
       resp.set_next_cursor(page->next_cursor);
       const uint32_t sent = static_cast<uint32_t>(page->records.size());
+      if (metrics_ != nullptr) metrics_->CountPulledRecords(sent);
       remaining -= std::min(remaining, std::max<uint32_t>(sent, 1));
       resp.set_has_more(page->has_more);
       const bool done = !page->has_more || remaining == 0;
@@ -76,7 +97,11 @@ grpc::Status SyncServiceImpl::ListReceipts(grpc::ServerContext* ctx,
 
 grpc::Status SyncServiceImpl::Changes(grpc::ServerContext* ctx, const v1::ChangesRequest* req,
                                       grpc::ServerWriter<v1::ChangesResponse>* writer) {
-  return guard_->Run(ctx, {Role::kFeedReader, Role::kAdmin}, [&](const Device&) -> absl::Status {
+  return guard_->RunStream(ctx, kFeedRoles, [&](const Device& device) -> absl::Status {
+    if (device.role == Role::kAdmin) {
+      FS_RETURN_IF_ERROR(AuditRead(audit_, ctx, device, audit_action::kFeedRead,
+                                   absl::StrCat("changes from_seq=", req->from_seq())));
+    }
     const uint32_t page = req->limit() == 0 ? limits_.max_changes_page
                                             : std::min(req->limit(), limits_.max_changes_page);
     uint64_t next = std::max<uint64_t>(req->from_seq(), 1);

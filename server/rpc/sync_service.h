@@ -6,6 +6,8 @@
 #include <atomic>
 
 #include "fieldsync/v1/sync.grpc.pb.h"
+#include "server/audit/audit_log.h"
+#include "server/metrics/metrics.h"
 #include "server/rpc/auth_guard.h"
 #include "server/sync/change_feed.h"
 #include "server/sync/pull.h"
@@ -26,6 +28,11 @@ class SyncServiceImpl final : public v1::SyncService::Service {
                   SyncServiceLimits limits)
       : guard_(guard), push_(push), pull_(pull), feed_(feed), limits_(limits) {}
 
+  // Audit log for admin reads (Changes and Pull by an admin); none: not audited. Not owned.
+  void set_audit(AuditLog* audit) { audit_ = audit; }
+  // Counts receipts by outcome, batch latency and pulled records (optional; not owned).
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+
   // Ends open follow-mode Changes streams (shutdown).
   void Shutdown() { shutting_down_ = true; }
 
@@ -44,6 +51,8 @@ class SyncServiceImpl final : public v1::SyncService::Service {
   PullCore* pull_;
   ChangeFeed* feed_;
   SyncServiceLimits limits_;
+  AuditLog* audit_ = nullptr;
+  Metrics* metrics_ = nullptr;
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -236,6 +236,9 @@ std::string Encode(const Device& d) {
   p.set_token_hash(d.token_hash);
   p.set_revoked(d.revoked);
   p.set_created_ms(d.created_ms);
+  p.set_token_expires_ms(d.token_expires_ms);
+  p.set_token_issued_ms(d.token_issued_ms);
+  p.set_label(d.label);
   return p.SerializeAsString();
 }
 
@@ -251,6 +254,42 @@ absl::Status Decode(std::string_view in, Device* out) {
   out->token_hash = p.token_hash();
   out->revoked = p.revoked();
   out->created_ms = p.created_ms();
+  out->token_expires_ms = p.token_expires_ms();
+  out->token_issued_ms = p.token_issued_ms();
+  out->label = p.label();
+  return absl::OkStatus();
+}
+
+std::string Encode(const EnrollmentCode& c) {
+  pb::EnrollmentCodePb p;
+  p.set_code_hash(c.code_hash);
+  p.set_code_id(c.code_id);
+  p.set_role(RoleName(c.role));
+  p.set_all_scopes(c.all_scopes);
+  ToPb(c.scopes, p.mutable_scopes());
+  p.set_created_ms(c.created_ms);
+  p.set_expires_ms(c.expires_ms);
+  p.set_created_by(c.created_by);
+  p.set_used_ms(c.used_ms);
+  p.set_used_by(c.used_by);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, EnrollmentCode* out) {
+  pb::EnrollmentCodePb p;
+  if (auto s = Parse(in, &p, "enrollment code"); !s.ok()) return s;
+  out->code_hash = p.code_hash();
+  out->code_id = p.code_id();
+  auto role = ParseRole(p.role());
+  if (!role) return absl::DataLossError("stored enrollment code has an unknown role");
+  out->role = *role;
+  out->all_scopes = p.all_scopes();
+  out->scopes = FromPb(p.scopes());
+  out->created_ms = p.created_ms();
+  out->expires_ms = p.expires_ms();
+  out->created_by = p.created_by();
+  out->used_ms = p.used_ms();
+  out->used_by = p.used_by();
   return absl::OkStatus();
 }
 

@@ -18,6 +18,7 @@ std::string Encode(const Device& d);
 std::string Encode(const DeviceSyncState& s);
 std::string Encode(const Receipt& r);
 std::string Encode(const Form& f);
+std::string Encode(const EnrollmentCode& c);
 
 // Each fails with DATA_LOSS on bytes that do not parse.
 absl::Status Decode(std::string_view in, Record* out);
@@ -28,6 +29,7 @@ absl::Status Decode(std::string_view in, Device* out);
 absl::Status Decode(std::string_view in, DeviceSyncState* out);
 absl::Status Decode(std::string_view in, Receipt* out);
 absl::Status Decode(std::string_view in, Form* out);
+absl::Status Decode(std::string_view in, EnrollmentCode* out);
 
 }  // namespace fieldsync::codec
 

@@ -100,6 +100,24 @@ std::optional<FormKeyParts> ParseFormKey(std::string_view key) {
 
 std::string RecordKey(std::string_view record_id) { return Tagged(kRecord, record_id); }
 
+std::string EnrollmentCodeKey(std::string_view code_hash) {
+  return Tagged(kEnrollmentCode, code_hash);
+}
+
+std::string AuditKey(uint64_t index) {
+  std::string k(1, kAudit);
+  PutBigEndian64(&k, index);
+  return k;
+}
+
+std::optional<uint64_t> ParseAuditKey(std::string_view key) {
+  if (key.size() != 9 || key[0] != kAudit) return std::nullopt;
+  key.remove_prefix(1);
+  uint64_t index;
+  if (!GetBigEndian64(&key, &index)) return std::nullopt;
+  return index;
+}
+
 std::string ChangeKey(uint64_t seq) {
   std::string k(1, kChange);
   PutBigEndian64(&k, seq);

@@ -2,7 +2,7 @@
 // column family and start with a one-byte tag. Variable-length components followed by more
 // components are length-prefixed (varint32), so a prefix scan of one entity never reaches
 // another's keys; integers are big-endian so that byte order is numeric order. Keys whose last
-// component is a raw string ('m', 'd', 'a', 'e', 'r') are read one at a time or scanned by tag
+// component is a raw string ('m', 'd', 'a', 'e', 'r', 'n') are read one at a time or scanned by tag
 // only, never by a prefix of that string.
 //
 //   'm' name                                  -> meta value (head seq, retention watermark)
@@ -16,6 +16,9 @@
 //   'p' lp(device_id) be64(device_seq)        -> Receipt
 //   'q' lp(device_id) be64(device_seq)        -> QuarantineEntry
 //   'x' lp(record_id) lp(device_id) be64(device_seq) lp(field) -> ConflictEntry
+//   'n' code_hash                             -> EnrollmentCode (one-time enrollment codes)
+//   'l' be64(index)                           -> audit entry, encoded by server/audit
+//   'm' "audit_head"                          -> be64(count) sha256hex(last entry) (not be64 only)
 #ifndef FIELDSYNC_SERVER_STORAGE_KEYS_H_
 #define FIELDSYNC_SERVER_STORAGE_KEYS_H_
 
@@ -37,12 +40,16 @@ inline constexpr char kScopeIndex = 's';
 inline constexpr char kReceipt = 'p';
 inline constexpr char kQuarantine = 'q';
 inline constexpr char kConflict = 'x';
+inline constexpr char kEnrollmentCode = 'n';
+inline constexpr char kAudit = 'l';
 
 // Meta names.
 inline constexpr std::string_view kHeadSeq = "head_seq";
 inline constexpr std::string_view kMinRetainedSeq = "min_retained_seq";
 // Every seq ever handed out is below this (see sync/seq_floor.h).
 inline constexpr std::string_view kSeqReserved = "seq_reserved";
+// The audit chain's head: entry count and the hash of the last entry (see server/audit).
+inline constexpr std::string_view kAuditHead = "audit_head";
 
 void PutBigEndian64(std::string* out, uint64_t v);
 void PutBigEndian32(std::string* out, uint32_t v);
@@ -93,8 +100,79 @@ std::string ConflictPrefix(std::string_view record_id);
 std::string ConflictKey(std::string_view record_id, std::string_view device_id, uint64_t device_seq,
                         std::string_view field);
 
+std::string EnrollmentCodeKey(std::string_view code_hash);
+
+std::string AuditKey(uint64_t index);
+std::optional<uint64_t> ParseAuditKey(std::string_view key);
+
 // The smallest key greater than every key that starts with `prefix` (for upper bounds).
 std::string PrefixSuccessor(std::string prefix);
+
+// ---- The aggregate store (server/storage/aggregate_store.h) -----------------------------
+// A SEPARATE RocksDB database (its own folder), so these tags never meet the ones above.
+// `scope` is an encoded tuple of the record's scope coordinates (EncodeScopeTuple), `group`
+// the encoded group-by values (EncodeGroupTuple); buckets are big-endian, so a bucket range
+// of one (aggregation, scope) is one contiguous scan.
+//
+//   'M' name                                          -> meta (checkpoint)
+//   'C' lp(form_id) lp(aggregation) lp(scope) be64(bucket) group -> AggCell
+//   'S' lp(form_id) lp(aggregation) scope             -> "" (scope tuples that have cells)
+//   'R' lp(form_id) record_id                         -> AggRecordState
+namespace agg {
+
+inline constexpr char kAggMeta = 'M';
+inline constexpr char kAggCell = 'C';
+inline constexpr char kAggScope = 'S';
+inline constexpr char kAggRecord = 'R';
+inline constexpr std::string_view kCheckpoint = "checkpoint";
+
+inline std::string AggMetaKey(std::string_view name) {
+  std::string k(1, kAggMeta);
+  k.append(name.data(), name.size());
+  return k;
+}
+inline std::string AggregationPart(char tag, std::string_view form_id,
+                                   std::string_view aggregation) {
+  std::string k(1, tag);
+  PutLengthPrefixed(&k, form_id);
+  PutLengthPrefixed(&k, aggregation);
+  return k;
+}
+// Every cell of one (aggregation, scope tuple), buckets ascending.
+inline std::string CellPrefix(std::string_view form_id, std::string_view aggregation,
+                              std::string_view scope) {
+  std::string k = AggregationPart(kAggCell, form_id, aggregation);
+  PutLengthPrefixed(&k, scope);
+  return k;
+}
+// Every cell of one aggregation (all scope tuples).
+inline std::string CellsPrefix(std::string_view form_id, std::string_view aggregation) {
+  return AggregationPart(kAggCell, form_id, aggregation);
+}
+inline std::string CellKey(std::string_view form_id, std::string_view aggregation,
+                           std::string_view scope, uint64_t bucket, std::string_view group) {
+  std::string k = CellPrefix(form_id, aggregation, scope);
+  PutBigEndian64(&k, bucket);
+  k.append(group.data(), group.size());
+  return k;
+}
+inline std::string ScopeDirPrefix(std::string_view form_id, std::string_view aggregation) {
+  return AggregationPart(kAggScope, form_id, aggregation);
+}
+inline std::string ScopeDirKey(std::string_view form_id, std::string_view aggregation,
+                               std::string_view scope) {
+  std::string k = ScopeDirPrefix(form_id, aggregation);
+  k.append(scope.data(), scope.size());
+  return k;
+}
+inline std::string AggRecordKey(std::string_view form_id, std::string_view record_id) {
+  std::string k(1, kAggRecord);
+  PutLengthPrefixed(&k, form_id);
+  k.append(record_id.data(), record_id.size());
+  return k;
+}
+
+}  // namespace agg
 
 }  // namespace fieldsync::keys
 

@@ -173,6 +173,9 @@ void Store::Batch::PutQuarantine(const QuarantineEntry& q) {
   batch_->Put(keys::QuarantineKey(q.device_id, q.mutation.device_seq), codec::Encode(q))
       .PermitUncheckedError();
 }
+void Store::Batch::DeleteQuarantine(std::string_view device_id, uint64_t device_seq) {
+  batch_->Delete(keys::QuarantineKey(device_id, device_seq)).PermitUncheckedError();
+}
 void Store::Batch::PutConflict(const ConflictEntry& c) {
   batch_
       ->Put(keys::ConflictKey(c.record_id, c.device_writer, c.device_seq, c.field),
@@ -195,6 +198,22 @@ void Store::Batch::PutMeta(std::string_view name, uint64_t value) {
   std::string v;
   keys::PutBigEndian64(&v, value);
   batch_->Put(keys::MetaKey(name), v).PermitUncheckedError();
+}
+void Store::Batch::PutEnrollmentCode(const EnrollmentCode& c) {
+  batch_->Put(keys::EnrollmentCodeKey(c.code_hash), codec::Encode(c)).PermitUncheckedError();
+}
+void Store::Batch::PutAuditEntry(uint64_t index, std::string_view encoded) {
+  batch_->Put(keys::AuditKey(index), rocksdb::Slice(encoded.data(), encoded.size()))
+      .PermitUncheckedError();
+}
+void Store::Batch::DeleteAuditEntry(uint64_t index) {
+  batch_->Delete(keys::AuditKey(index)).PermitUncheckedError();
+}
+void Store::Batch::PutAuditHead(uint64_t count, std::string_view last_hash) {
+  std::string v;
+  keys::PutBigEndian64(&v, count);
+  v.append(last_hash.data(), last_hash.size());
+  batch_->Put(keys::MetaKey(keys::kAuditHead), v).PermitUncheckedError();
 }
 int Store::Batch::Count() const { return batch_->Count(); }
 size_t Store::Batch::ByteSize() const { return batch_->GetDataSize(); }
@@ -280,6 +299,24 @@ absl::StatusOr<uint64_t> Store::GetMeta(std::string_view name) const {
   return v;
 }
 
+absl::StatusOr<std::optional<EnrollmentCode>> Store::GetEnrollmentCode(
+    std::string_view code_hash) const {
+  return GetDecoded<EnrollmentCode>(db_.get(), keys::EnrollmentCodeKey(code_hash),
+                                    "reading enrollment code");
+}
+
+absl::StatusOr<std::optional<Store::AuditHead>> Store::GetAuditHead() const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys::MetaKey(keys::kAuditHead), &value);
+  if (s.IsNotFound()) return std::optional<AuditHead>();
+  FS_RETURN_IF_ERROR(FromRocks(s, "reading audit head"));
+  std::string_view in(value);
+  AuditHead head;
+  if (!keys::GetBigEndian64(&in, &head.count)) return absl::DataLossError("corrupt audit head");
+  head.last_hash = std::string(in);
+  return std::optional<AuditHead>(std::move(head));
+}
+
 // ---- Scans ---------------------------------------------------------------------------------
 
 absl::StatusOr<std::vector<Receipt>> Store::ListReceipts(std::string_view device_id, uint64_t since,
@@ -340,6 +377,92 @@ absl::StatusOr<std::vector<QuarantineEntry>> Store::ListQuarantine(
   return ScanPrefix<QuarantineEntry>(db_.get(), keys::QuarantinePrefix(device_id));
 }
 
+absl::StatusOr<std::vector<EnrollmentCode>> Store::ListEnrollmentCodes() const {
+  return ScanPrefix<EnrollmentCode>(db_.get(), std::string(1, keys::kEnrollmentCode));
+}
+
+absl::Status Store::ScanAudit(
+    uint64_t from_index,
+    const std::function<bool(uint64_t index, std::string_view encoded)>& fn) const {
+  return Scan(db_.get(), keys::AuditKey(from_index),
+              keys::PrefixSuccessor(std::string(1, keys::kAudit)),
+              [&](rocksdb::Slice k, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                auto index = keys::ParseAuditKey(View(k));
+                if (!index) return absl::DataLossError("corrupt audit key");
+                return fn(*index, View(v));
+              });
+}
+
+absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> Store::LastAuditEntry() const {
+  using Out = std::optional<std::pair<uint64_t, std::string>>;
+  std::string key, value;
+  FS_ASSIGN_OR_RETURN(bool found,
+                      LastWithPrefix(db_.get(), std::string(1, keys::kAudit), &key, &value));
+  if (!found) return Out();
+  auto index = keys::ParseAuditKey(key);
+  if (!index) return absl::DataLossError("corrupt audit key");
+  return Out(std::make_pair(*index, std::move(value)));
+}
+
+absl::StatusOr<std::optional<ConflictEntry>> Store::GetConflict(std::string_view record_id,
+                                                                std::string_view device_id,
+                                                                uint64_t device_seq,
+                                                                std::string_view field) const {
+  return GetDecoded<ConflictEntry>(
+      db_.get(), keys::ConflictKey(record_id, device_id, device_seq, field), "reading conflict");
+}
+
+namespace {
+
+// Scans the values under `prefix` whose keys sort after `after` (or all, if empty); the key
+// is handed to fn as the opaque resume position.
+template <typename T>
+absl::Status ScanAfter(rocksdb::DB* db, const std::string& prefix, std::string_view after,
+                       const std::function<bool(std::string_view, const T&)>& fn) {
+  std::string start = prefix;
+  if (!after.empty()) {
+    if (after.substr(0, prefix.size()) != prefix) {
+      return absl::InvalidArgumentError("position does not belong to this scan");
+    }
+    start = std::string(after);
+    start.push_back('\0');  // the smallest key after `after`
+  }
+  return Scan(db, start, keys::PrefixSuccessor(prefix),
+              [&](rocksdb::Slice k, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                T item;
+                FS_RETURN_IF_ERROR(codec::Decode(View(v), &item));
+                return fn(View(k), item);
+              });
+}
+
+}  // namespace
+
+absl::Status Store::ScanConflicts(
+    std::string_view after,
+    const std::function<bool(std::string_view position, const ConflictEntry&)>& fn) const {
+  return ScanAfter<ConflictEntry>(db_.get(), std::string(1, keys::kConflict), after, fn);
+}
+
+absl::StatusOr<std::optional<QuarantineEntry>> Store::GetQuarantine(std::string_view device_id,
+                                                                    uint64_t device_seq) const {
+  return GetDecoded<QuarantineEntry>(db_.get(), keys::QuarantineKey(device_id, device_seq),
+                                     "reading quarantine entry");
+}
+
+absl::Status Store::ScanQuarantine(
+    std::string_view device_id, std::string_view after,
+    const std::function<bool(std::string_view position, const QuarantineEntry&)>& fn) const {
+  std::string prefix =
+      device_id.empty() ? std::string(1, keys::kQuarantine) : keys::QuarantinePrefix(device_id);
+  return ScanAfter<QuarantineEntry>(db_.get(), prefix, after, fn);
+}
+
 absl::Status Store::Flush() { return FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush"); }
+
+std::optional<uint64_t> Store::GetIntProperty(const std::string& name) const {
+  uint64_t v = 0;
+  if (!db_->GetIntProperty(name, &v)) return std::nullopt;
+  return v;
+}
 
 }  // namespace fieldsync

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -56,12 +57,19 @@ class Store {
     void PutReceipt(std::string_view device_id, const Receipt& r);
     void PutDeviceSyncState(std::string_view device_id, const DeviceSyncState& s);
     void PutQuarantine(const QuarantineEntry& q);
+    void DeleteQuarantine(std::string_view device_id, uint64_t device_seq);
     void PutConflict(const ConflictEntry& c);
     // Also maintains the token-hash index.
     void PutDevice(const Device& d);
     void DeleteTokenIndex(std::string_view token_hash);
     void PutForm(const Form& f);
     void PutMeta(std::string_view name, uint64_t value);
+    void PutEnrollmentCode(const EnrollmentCode& c);
+    // Audit entries are opaque here: server/audit encodes them and chains their hashes.
+    void PutAuditEntry(uint64_t index, std::string_view encoded);
+    // Never used by the server (the audit log is append-only); lets tests simulate tampering.
+    void DeleteAuditEntry(uint64_t index);
+    void PutAuditHead(uint64_t count, std::string_view last_hash);
     // Number of operations so far.
     int Count() const;
     // Bytes of the encoded batch.
@@ -92,6 +100,13 @@ class Store {
   // version 0 is the latest version of form_id.
   absl::StatusOr<std::optional<Form>> GetForm(std::string_view form_id, uint32_t version) const;
   absl::StatusOr<uint64_t> GetMeta(std::string_view name) const;  // 0 if absent
+  absl::StatusOr<std::optional<EnrollmentCode>> GetEnrollmentCode(std::string_view code_hash) const;
+  // The audit chain's head as last written by PutAuditHead (std::nullopt if never written).
+  struct AuditHead {
+    uint64_t count = 0;
+    std::string last_hash;
+  };
+  absl::StatusOr<std::optional<AuditHead>> GetAuditHead() const;
 
   // ---- Scans. ----
   // Receipts of `device_id` with device_seq >= since, ascending, at most `limit`.
@@ -115,11 +130,41 @@ class Store {
   absl::StatusOr<std::vector<ConflictEntry>> ListConflicts(std::string_view record_id) const;
   absl::StatusOr<std::vector<QuarantineEntry>> ListQuarantine(std::string_view device_id) const;
 
+  // ---- Admin reads (server/admin). Positions are opaque resume points (for page tokens);
+  // "" starts at the beginning. fn returns false to stop. ----
+  absl::StatusOr<std::optional<ConflictEntry>> GetConflict(std::string_view record_id,
+                                                           std::string_view device_id,
+                                                           uint64_t device_seq,
+                                                           std::string_view field) const;
+  // Every conflict entry (open and closed) after `after`, in key order (by record id).
+  absl::Status ScanConflicts(
+      std::string_view after,
+      const std::function<bool(std::string_view position, const ConflictEntry&)>& fn) const;
+  absl::StatusOr<std::optional<QuarantineEntry>> GetQuarantine(std::string_view device_id,
+                                                               uint64_t device_seq) const;
+  // Quarantine entries of `device_id` ("" = every device) after `after`, in key order.
+  absl::Status ScanQuarantine(
+      std::string_view device_id, std::string_view after,
+      const std::function<bool(std::string_view position, const QuarantineEntry&)>& fn) const;
+  // Every enrollment code (used, unused and expired), in code-hash order.
+  absl::StatusOr<std::vector<EnrollmentCode>> ListEnrollmentCodes() const;
+  // Audit entries with index >= from_index, ascending; calls fn(index, encoded) until it
+  // returns false. DATA_LOSS for a malformed audit key.
+  absl::Status ScanAudit(
+      uint64_t from_index,
+      const std::function<bool(uint64_t index, std::string_view encoded)>& fn) const;
+  // The last audit entry (index and encoding), std::nullopt if the log is empty.
+  absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> LastAuditEntry() const;
+
   // Flushes memtables (used by tests and benchmarks that measure on-disk state).
   absl::Status Flush();
 
+  // A RocksDB integer property ("rocksdb.estimate-num-keys", ...); nullopt if unknown.
+  std::optional<uint64_t> GetIntProperty(const std::string& name) const;
+
  private:
   Store() = default;
+  friend class Backups;  // storage/backup.h: BackupEngine needs the DB
   std::unique_ptr<rocksdb::Env> mem_env_;
   std::unique_ptr<rocksdb::DB> db_;
 };

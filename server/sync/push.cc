@@ -158,8 +158,42 @@ Receipt PushCore::Quarantine(const Device& device, const Mutation& m, Receipt re
   return receipt;
 }
 
-absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation& m,
+absl::StatusOr<bool> PushCore::Pseudonymize(const Mutation& plain, Mutation* out) const {
+  // The pii fields of the named version, or of the latest version when that one is unknown
+  // (the mutation is then quarantined, and its pii values must not be stored either).
+  auto schema = forms_->Get(plain.form_id, plain.form_version);
+  if (!schema.ok() && schema.status().code() == absl::StatusCode::kNotFound &&
+      plain.form_version != 0) {
+    schema = forms_->Get(plain.form_id, 0);
+  }
+  if (!schema.ok()) {
+    if (schema.status().code() == absl::StatusCode::kNotFound) return false;
+    return schema.status();
+  }
+  const Form& form = (*schema)->form();
+  bool has_pii = false;
+  for (const auto& f : form.fields) {
+    if (!f.pii) continue;
+    auto it = plain.fields.find(f.name);
+    if (it != plain.fields.end() && !IsNull(it->second)) has_pii = true;
+  }
+  if (!has_pii) return false;
+  if (pseudonymizer_ == nullptr || !pseudonymizer_->has_key()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("form ", form.form_id, " has pii fields but the server has no pii key"));
+  }
+  *out = plain;
+  FS_RETURN_IF_ERROR(pseudonymizer_->Apply(form, &out->fields));
+  return true;
+}
+
+absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation& plain,
                                            BatchState* st) {
+  // Plaintext pii values are only validated: everything stored, hashed or answered below
+  // uses `m`, where they are pseudonymised.
+  Mutation pseudonymised;
+  FS_ASSIGN_OR_RETURN(const bool replaced, Pseudonymize(plain, &pseudonymised));
+  const Mutation& m = replaced ? pseudonymised : plain;
   Receipt receipt;
   receipt.device_seq = m.device_seq;
   receipt.record_id = m.record_id;
@@ -190,7 +224,8 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
   if (m.op == MutationOp::kDelete && !m.fields.empty()) {
     return reject("invalid", {{"fields", "a delete carries no fields"}});
   }
-  if (auto errors = schema.CheckValues(m.fields, limits_.record); !errors.empty()) {
+  if (auto errors = schema.CheckValues(plain.fields, limits_.record); !errors.empty()) {
+    Pseudonymizer::ScrubErrors(schema.form(), plain.fields, &errors);
     return reject("invalid", std::move(errors));
   }
 
@@ -199,8 +234,15 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
   std::vector<ScopePair> scope_before;
   if (current != nullptr) {
     scope_before = schema.ScopeOf(current->fields);
-    // The same answer whether or not the record exists elsewhere: nothing leaks.
+    // Answered as if the record did not exist, so an edit or delete learns nothing of another
+    // scope; only a create, which would succeed on a free id, is refused as outside the scope
+    // (the answer a create in a scope the device does not hold gets).
     if (!InScope(device, scope_before)) {
+      MergeResult absent = Merge(schema.form(), nullptr, m, receipt.content_hash, device.device_id,
+                                 st->now_ms, device.role);
+      if (absent.outcome == Outcome::kRejected) {
+        return reject(absent.reject_reason, std::move(absent.errors));
+      }
       return reject("scope", {{"", "record is outside your scope"}});
     }
   }

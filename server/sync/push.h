@@ -10,6 +10,7 @@
 #include "server/common/clock.h"
 #include "server/common/model.h"
 #include "server/forms/form_registry.h"
+#include "server/forms/pseudonymizer.h"
 #include "server/storage/store.h"
 #include "server/sync/commit_sequencer.h"
 #include "server/sync/lock_table.h"
@@ -46,9 +47,18 @@ class PushCore {
 
   const PushLimits& limits() const { return limits_; }
 
+  // Pseudonymises the pii fields of every mutation at ingest (not owned; set before the first
+  // Push). Validation sees the plaintext; the record, change log, conflicts, quarantine and the
+  // receipt's content hash see only pseudonyms. Without one (or without a key), a mutation that
+  // carries a pii value fails its batch with FAILED_PRECONDITION and nothing is stored.
+  void set_pseudonymizer(const Pseudonymizer* p) { pseudonymizer_ = p; }
+
  private:
   struct BatchState;
-  absl::StatusOr<Receipt> ApplyOne(const Device& device, const Mutation& m, BatchState* st);
+  absl::StatusOr<Receipt> ApplyOne(const Device& device, const Mutation& plain, BatchState* st);
+  // Copies `plain` into `*out` with its pii values pseudonymised; false (and `*out` untouched)
+  // if it carries no pii value.
+  absl::StatusOr<bool> Pseudonymize(const Mutation& plain, Mutation* out) const;
   Receipt Quarantine(const Device& device, const Mutation& m, Receipt receipt,
                      std::vector<FieldError> errors, std::string reason, BatchState* st);
 
@@ -58,6 +68,7 @@ class PushCore {
   CommitSequencer* sequencer_;
   Clock* clock_;
   PushLimits limits_;
+  const Pseudonymizer* pseudonymizer_ = nullptr;
 };
 
 }  // namespace fieldsync

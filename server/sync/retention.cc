@@ -12,7 +12,9 @@ namespace fieldsync {
 absl::StatusOr<uint64_t> Retention::PurgeOnce(const RetentionPolicy& policy, size_t max_changes) {
   const uint64_t head = sequencer_->VisibleHead();
   if (head <= policy.keep_changes) return 0;
-  const uint64_t cutoff = head - policy.keep_changes;  // drop seqs <= cutoff
+  uint64_t cutoff = head - policy.keep_changes;  // drop seqs <= cutoff
+  if (policy.keep_from_seq > 0) cutoff = std::min(cutoff, policy.keep_from_seq - 1);
+  if (cutoff == 0) return 0;
   FS_ASSIGN_OR_RETURN(uint64_t min_retained, store_->GetMeta(keys::kMinRetainedSeq));
   const uint64_t from = std::max<uint64_t>(min_retained, 1);
   if (from > cutoff) return 0;

@@ -19,6 +19,9 @@ struct RetentionPolicy {
   uint64_t keep_changes = 10'000'000;
   // And every change younger than this (0: no age rule).
   int64_t keep_ms = 30LL * 24 * 3600 * 1000;
+  // And every change with seq >= this: the next seq a consumer that must never lose the feed
+  // (the embedded aggregation consumer) has yet to read. 0: no such consumer.
+  uint64_t keep_from_seq = 0;
 };
 
 class Retention {

@@ -1,11 +1,13 @@
 #include "server/app/config.h"
 
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "server/app/form_loader.h"
+#include "tests/testing/temp_dir.h"
 
 namespace fieldsync {
 namespace {
@@ -35,6 +37,34 @@ TEST(ConfigTest, TlsFilesGoTogether) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ConfigTest, ProtectionFlags) {
+  auto c = ParseServerConfig(
+      {"--tls-cert-file", "c.pem", "--tls-key-file", "k.pem", "--tls-client-ca-file", "ca.pem",
+       "--tls-reload-interval-s", "5", "--pii-key-file", "/secret/pii.key",
+       "--max-streams-per-device", "2", "--max-requests-per-second", "7", "--request-burst", "9"},
+      kNoEnv);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls_client_ca_file, "ca.pem");
+  EXPECT_EQ(c->tls_reload_interval_s, 5u);
+  EXPECT_EQ(c->pii_key_file, "/secret/pii.key");
+  EXPECT_EQ(c->max_streams_per_device, 2u);
+  EXPECT_EQ(c->max_requests_per_second, 7u);
+  EXPECT_EQ(c->request_burst, 9u);
+  // Mutual TLS needs TLS; a zero reload interval or burst is refused.
+  EXPECT_EQ(ParseServerConfig({"--dev-plaintext", "--tls-client-ca-file", "ca.pem"}, kNoEnv)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseServerConfig({"--tls-cert-file", "c.pem", "--tls-key-file", "k.pem",
+                               "--tls-reload-interval-s", "0"},
+                              kNoEnv)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseServerConfig({"--dev-plaintext", "--request-burst", "0"}, kNoEnv).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ConfigTest, FlagsOverEnvironmentOverDefaults) {
   std::map<std::string, std::string> env = {{"FIELDSYNC_DATA_DIR", "/env/dir"},
                                             {"FIELDSYNC_MAX_BATCH", "42"},
@@ -47,6 +77,57 @@ TEST(ConfigTest, FlagsOverEnvironmentOverDefaults) {
   ASSERT_TRUE(flag_wins.ok()) << flag_wins.status();
   EXPECT_EQ(flag_wins->data_dir, "/flag/dir");
   EXPECT_EQ(flag_wins->max_batch, 7u);
+}
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& text) {
+    std::string path = dir_.path() + "/fieldsyncd.conf";
+    std::ofstream(path) << text;
+    return path;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(ConfigFileTest, FlagsOverEnvironmentOverFile) {
+  std::string path = Write(
+      "# border post\n"
+      "data-dir = /file/dir\n"
+      "max-batch = 9\n"
+      "dev-plaintext = true\n"
+      "admin-listen = \"127.0.0.1:0\"\n");
+  auto from_file = ParseServerConfig({"--config", path}, kNoEnv);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->data_dir, "/file/dir");
+  EXPECT_EQ(from_file->max_batch, 9u);
+  EXPECT_EQ(from_file->admin_listen, "127.0.0.1:0");
+  std::map<std::string, std::string> env = {{"FIELDSYNC_CONFIG", path},
+                                            {"FIELDSYNC_MAX_BATCH", "42"}};
+  auto env_wins = ParseServerConfig({}, env);
+  ASSERT_TRUE(env_wins.ok()) << env_wins.status();
+  EXPECT_EQ(env_wins->data_dir, "/file/dir");
+  EXPECT_EQ(env_wins->max_batch, 42u);
+  auto flag_wins = ParseServerConfig({"--max-batch=7"}, env);
+  ASSERT_TRUE(flag_wins.ok()) << flag_wins.status();
+  EXPECT_EQ(flag_wins->max_batch, 7u);
+}
+
+TEST_F(ConfigFileTest, BadFilesNameTheLine) {
+  auto unknown = ParseServerConfig({"--config", Write("dev-plaintext = 1\nno-such = 2\n")}, kNoEnv);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("fieldsyncd.conf:2: unknown setting 'no-such'"),
+            std::string::npos)
+      << unknown.status();
+  auto no_eq = ParseServerConfig({"--config", Write("dev-plaintext\n")}, kNoEnv);
+  EXPECT_NE(no_eq.status().message().find(":1: expected name = value"), std::string::npos);
+  auto bad_value = ParseServerConfig({"--config", Write("max-batch = lots\n")}, kNoEnv);
+  EXPECT_NE(bad_value.status().message().find(":1"), std::string::npos);
+  auto nested = ParseServerConfig({"--config", Write("config = /etc/other\n")}, kNoEnv);
+  EXPECT_EQ(nested.status().code(), absl::StatusCode::kInvalidArgument);
+  auto missing = ParseServerConfig({"--config", dir_.path() + "/absent.conf"}, kNoEnv);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  auto level = ParseServerConfig({"--dev-plaintext", "--log-level", "loud"}, kNoEnv);
+  EXPECT_EQ(level.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ConfigTest, BadInputNamesTheFlag) {

@@ -3,10 +3,12 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/audit/audit_log.h"
 #include "server/common/clock.h"
 #include "server/common/hash.h"
 #include "server/storage/store.h"
@@ -191,6 +193,149 @@ TEST_F(DeviceRegistryTest, ListReturnsEveryDevice) {
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].device_id, "tab-1");
   EXPECT_EQ((*list)[1].device_id, "tab-2");
+}
+
+// ---- Token expiry, rotation, revocation and their audit entries ----------------------------
+
+class TokenTest : public DeviceRegistryTest {
+ protected:
+  void SetUp() override {
+    DeviceRegistryTest::SetUp();
+    auto audit = AuditLog::Open(store_.get(), &clock_);
+    ASSERT_TRUE(audit.ok()) << audit.status();
+    audit_ = std::move(*audit);
+    DeviceRegistryOptions options;
+    options.token_lifetime_ms = 3600'000;
+    registry_ = std::make_unique<DeviceRegistry>(store_.get(), &clock_, audit_.get(), options);
+  }
+  std::vector<AuditEntry> Audit() {
+    auto entries = audit_->List(0, 1000);
+    EXPECT_TRUE(entries.ok()) << entries.status();
+    return entries.ok() ? *entries : std::vector<AuditEntry>{};
+  }
+  std::unique_ptr<AuditLog> audit_;
+};
+
+TEST_F(TokenTest, TokenExpiresAfterItsLifetime) {
+  NewDevice a = CreateOk("tab-1");
+  EXPECT_EQ(a.device.token_issued_ms, clock_.NowMs());
+  EXPECT_EQ(a.device.token_expires_ms, clock_.NowMs() + 3600'000);
+  clock_.AdvanceMs(3600'000 - 1);
+  ASSERT_TRUE(registry_->Authenticate(a.token).ok());
+  clock_.AdvanceMs(1);
+  auto expired = registry_->Authenticate(a.token);
+  EXPECT_EQ(expired.status().code(), absl::StatusCode::kUnauthenticated);
+  // The same message as for an unknown token.
+  EXPECT_EQ(expired.status().message(), registry_->Authenticate("fs_unknown").status().message());
+}
+
+TEST_F(TokenTest, DeviceWithoutExpiryKeepsWorking) {
+  // Devices stored before tokens expired have token_expires_ms == 0.
+  NewDevice a = CreateOk("tab-1");
+  Device d = a.device;
+  d.token_expires_ms = 0;
+  Store::Batch b;
+  b.PutDevice(d);
+  ASSERT_TRUE(store_->Write(b, true).ok());
+  clock_.AdvanceMs(10LL * 365 * 24 * 3600'000);
+  EXPECT_TRUE(registry_->Authenticate(a.token).ok());
+}
+
+TEST_F(TokenTest, RotationReplacesTheTokenAtOnce) {
+  NewDevice a = CreateOk("tab-1");
+  auto caller = registry_->Authenticate(a.token);
+  ASSERT_TRUE(caller.ok());
+  clock_.AdvanceMs(1000);
+  auto rotated = registry_->RotateToken(*caller, AuditContext::Of(*caller, "req-rot"));
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_NE(rotated->token, a.token);
+  EXPECT_EQ(rotated->expires_ms, clock_.NowMs() + 3600'000);
+  EXPECT_EQ(registry_->Authenticate(a.token).status().code(), absl::StatusCode::kUnauthenticated);
+  auto now = registry_->Authenticate(rotated->token);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(now->device_id, "tab-1");
+  EXPECT_EQ(now->token_hash, Sha256Hex(rotated->token));
+  // The old hash is gone from the index.
+  auto by_old = store_->GetDeviceIdByTokenHash(Sha256Hex(a.token));
+  ASSERT_TRUE(by_old.ok());
+  EXPECT_FALSE(by_old->has_value());
+  // A second rotation with the stale identity (the old token) fails.
+  EXPECT_EQ(registry_->RotateToken(*caller, AuditContext::Of(*caller, "r")).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // The rotation was audited without the token.
+  auto entries = Audit();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].event.action, audit_action::kRotateToken);
+  EXPECT_EQ(entries[1].event.target, "tab-1");
+  EXPECT_EQ(entries[1].event.who.request_id, "req-rot");
+  for (const auto& e : entries) {
+    const std::string encoded = EncodeAuditEntry(e);
+    EXPECT_EQ(encoded.find(rotated->token), std::string::npos);
+    EXPECT_EQ(encoded.find(a.token), std::string::npos);
+  }
+}
+
+TEST_F(TokenTest, RotationExtendsAnAlmostExpiredToken) {
+  NewDevice a = CreateOk("tab-1");
+  clock_.AdvanceMs(3600'000 - 10);
+  auto caller = registry_->Authenticate(a.token);
+  ASSERT_TRUE(caller.ok());
+  auto rotated = registry_->RotateToken(*caller, AuditContext::Of(*caller, "r"));
+  ASSERT_TRUE(rotated.ok());
+  clock_.AdvanceMs(3600'000 - 1);
+  EXPECT_TRUE(registry_->Authenticate(rotated->token).ok());
+}
+
+TEST_F(TokenTest, RevokedDeviceCannotRotate) {
+  NewDevice a = CreateOk("tab-1");
+  auto caller = registry_->Authenticate(a.token);
+  ASSERT_TRUE(caller.ok());
+  ASSERT_TRUE(registry_->Revoke("tab-1", AuditContext{"admin", "admin", "req-rev"}).ok());
+  EXPECT_EQ(registry_->RotateToken(*caller, AuditContext::Of(*caller, "r")).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  auto entries = Audit();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].event.action, audit_action::kRevoke);
+  EXPECT_EQ(entries[1].event.target, "tab-1");
+  EXPECT_EQ(entries[1].event.who.actor_device_id, "admin");
+  EXPECT_EQ(entries[1].event.who.request_id, "req-rev");
+}
+
+TEST_F(TokenTest, ConcurrentRotationsLeaveExactlyOneValidToken) {
+  NewDevice a = CreateOk("tab-1");
+  auto caller = registry_->Authenticate(a.token);
+  ASSERT_TRUE(caller.ok());
+  std::vector<std::thread> threads;
+  std::vector<absl::StatusOr<DeviceRegistry::RotatedToken>> results(8, absl::UnknownError(""));
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = registry_->RotateToken(*caller, AuditContext::Of(*caller, "r")); });
+  }
+  for (auto& t : threads) t.join();
+  int ok = 0;
+  for (const auto& r : results) {
+    if (!r.ok()) continue;
+    ++ok;
+    EXPECT_TRUE(registry_->Authenticate(r->token).ok());
+  }
+  EXPECT_EQ(ok, 1);
+}
+
+TEST_F(TokenTest, FirstAdminOnlyOnce) {
+  auto admin = registry_->CreateFirstAdmin("admin");
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  EXPECT_EQ(admin->device.role, Role::kAdmin);
+  EXPECT_TRUE(admin->device.all_scopes);
+  EXPECT_TRUE(registry_->Authenticate(admin->token).ok());
+  EXPECT_EQ(registry_->CreateFirstAdmin("admin-2").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // With every admin revoked, a new first admin may be made (recovery).
+  ASSERT_TRUE(registry_->Revoke("admin").ok());
+  EXPECT_TRUE(registry_->CreateFirstAdmin("admin-2").ok());
+  auto entries = Audit();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].event.action, audit_action::kAdminInit);
+  EXPECT_EQ(entries[0].event.who.actor_device_id, "cli");
 }
 
 TEST(ParseScopeTest, Valid) {

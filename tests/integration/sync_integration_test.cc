@@ -696,7 +696,7 @@ TEST_F(SyncIntegrationTest, HealthAndGracefulShutdown) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server_->log();
-  EXPECT_NE(server_->log().find("stopped cleanly"), std::string::npos);
+  EXPECT_NE(server_->log().find(R"("event":"stopped","clean":true)"), std::string::npos);
   EXPECT_LT(stop_ms, 10'000);  // the default grace period bounds the drain
   ASSERT_TRUE(server_->Start()) << server_->log();
   EXPECT_EQ(ById(Client(ninewa_).Pull("").records).count("durable"), 1u);

@@ -492,6 +492,26 @@ TEST_F(PullTest, RetentionKeepsYoungChanges) {
   EXPECT_EQ(*min_retained, 5u);
 }
 
+TEST_F(PullTest, RetentionKeepsWhatAConsumerHasNotRead) {
+  for (int i = 0; i < 8; ++i) CreateIn(ninewa_, "n-" + std::to_string(i), "Ninewa");
+  RetentionPolicy policy;
+  policy.keep_changes = 1;
+  policy.keep_ms = 0;
+  policy.keep_from_seq = 4;  // the consumer has read seqs 1..3
+  auto dropped = retention_->PurgeOnce(policy);
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, 3u);
+  EXPECT_EQ(AllChanges().front().seq, 4u);
+  policy.keep_from_seq = 1;  // nothing read yet: nothing may go
+  dropped = retention_->PurgeOnce(policy);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 0u);
+  policy.keep_from_seq = 0;  // no consumer: the count rule alone
+  dropped = retention_->PurgeOnce(policy);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 4u);
+}
+
 TEST_F(PullTest, InFlightSeqHidesLaterCommitsUntilFinished) {
   CreateIn(ninewa_, "n-1", "Ninewa");  // seq 1
   PullPage first = PullOk(ninewa_, "");

@@ -15,6 +15,7 @@ namespace fieldsync::testing {
 
 std::string FieldsyncdPath() { return FIELDSYNCD_PATH; }
 std::string FormsDir() { return FIELDSYNC_SOURCE_DIR "/deploy/forms"; }
+std::string TestPiiKeyFile() { return FIELDSYNC_SOURCE_DIR "/tests/testing/pii-test.key"; }
 
 namespace {
 
@@ -50,6 +51,7 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
     : data_dir_(std::move(data_dir)), extra_flags_(std::move(extra_flags)) {
   log_path_ = data_dir_ + ".log";
   port_path_ = data_dir_ + ".port";
+  admin_port_path_ = data_dir_ + ".admin-port";
 }
 
 ServerProcess::~ServerProcess() {
@@ -64,10 +66,18 @@ std::string ServerProcess::AddDevice(const DeviceSpec& spec) {
     argv.push_back(s);
   }
   if (spec.all_scopes) argv.push_back("--all-scopes");
+  argv.insert(argv.end(), spec.extra_args.begin(), spec.extra_args.end());
   auto [status, out] = RunCapture(argv);
   if (status != 0) throw std::runtime_error("fieldsyncd device add failed for " + spec.id);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
+}
+
+std::pair<int, std::string> ServerProcess::RunCommand(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {FieldsyncdPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--data-dir", data_dir_});
+  return RunCapture(argv);
 }
 
 void ServerProcess::RevokeDevice(const std::string& id) {
@@ -81,6 +91,13 @@ bool ServerProcess::Start(std::chrono::milliseconds timeout) {
   std::vector<std::string> argv = {
       FieldsyncdPath(),  "serve",       "--data-dir", data_dir_,     "--listen", "127.0.0.1:0",
       "--dev-plaintext", "--forms-dir", FormsDir(),   "--port-file", port_path_};
+  bool has_pii_key = false;
+  for (const auto& f : extra_flags_) has_pii_key |= f.rfind("--pii-key-file", 0) == 0;
+  if (!has_pii_key) argv.insert(argv.end(), {"--pii-key-file", TestPiiKeyFile()});
+  // The admin HTTP port on a free loopback port (parallel tests must not share 9090).
+  std::remove(admin_port_path_.c_str());
+  admin_port_ = 0;
+  argv.insert(argv.end(), {"--admin-listen", "127.0.0.1:0", "--admin-port-file", admin_port_path_});
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -102,6 +119,9 @@ bool ServerProcess::Start(std::chrono::milliseconds timeout) {
     int port = 0;
     if (in >> port && port > 0) {
       port_ = port;
+      // Written before the gRPC port file, so it is there now (unless turned off).
+      std::ifstream admin_in(admin_port_path_);
+      if (int admin = 0; admin_in >> admin && admin > 0) admin_port_ = admin;
       return true;
     }
     int status = 0;

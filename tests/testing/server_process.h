@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fieldsync::testing {
@@ -14,12 +15,17 @@ namespace fieldsync::testing {
 std::string FieldsyncdPath();
 // deploy/forms of the source tree (set by CMake).
 std::string FormsDir();
+// A checked-in pii key file for tests (the example forms have pii fields, so fieldsyncd needs
+// one). ServerProcess passes it unless its flags name --pii-key-file themselves.
+std::string TestPiiKeyFile();
 
 struct DeviceSpec {
   std::string id;
   std::string role = "enumerator";
   std::vector<std::string> scopes;  // "field=value"; empty with all_scopes
   bool all_scopes = false;
+  // More flags for `fieldsyncd device add`, e.g. {"--token-lifetime-ms", "1"}.
+  std::vector<std::string> extra_args = {};
 };
 
 class ServerProcess {
@@ -31,6 +37,9 @@ class ServerProcess {
   // Creates a device offline (server must be stopped); returns its token.
   std::string AddDevice(const DeviceSpec& spec);
   void RevokeDevice(const std::string& id);
+  // Runs `fieldsyncd <args> --data-dir <data_dir>` to completion (an offline command: the
+  // server must be stopped); returns its wait status and stdout.
+  std::pair<int, std::string> RunCommand(const std::vector<std::string>& args) const;
 
   // Starts the server and waits (at most `timeout`) until it has written its port.
   // Returns false if it exited or timed out; `log()` then tells why.
@@ -42,6 +51,8 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
 
   int port() const { return port_; }
+  // The admin HTTP port (metrics, dashboard); 0 if the server runs without it.
+  int admin_port() const { return admin_port_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string log() const;
   // Lines of the server's log that a sanitizer (ASan, LSan, UBSan) wrote, "" if none.
@@ -55,6 +66,8 @@ class ServerProcess {
   int port_ = 0;
   std::string log_path_;
   std::string port_path_;
+  std::string admin_port_path_;
+  int admin_port_ = 0;
 };
 
 }  // namespace fieldsync::testing

@@ -19,6 +19,7 @@ TestClient::TestClient(const std::string& target, std::string token,
       target, credentials ? credentials : grpc::InsecureChannelCredentials(), args);
   sync_ = v1::SyncService::NewStub(channel_);
   forms_ = v1::FormService::NewStub(channel_);
+  identity_ = v1::IdentityService::NewStub(channel_);
 }
 
 std::unique_ptr<grpc::ClientContext> TestClient::Context(int timeout_ms) const {

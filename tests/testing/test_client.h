@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fieldsync/v1/forms.grpc.pb.h"
+#include "fieldsync/v1/identity.grpc.pb.h"
 #include "fieldsync/v1/sync.grpc.pb.h"
 
 namespace fieldsync::testing {
@@ -46,6 +47,7 @@ class TestClient {
 
   v1::SyncService::Stub* sync() { return sync_.get(); }
   v1::FormService::Stub* forms() { return forms_.get(); }
+  v1::IdentityService::Stub* identity() { return identity_.get(); }
   // A context carrying the token and a deadline.
   std::unique_ptr<grpc::ClientContext> Context(int timeout_ms = 30'000) const;
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
@@ -55,6 +57,7 @@ class TestClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::SyncService::Stub> sync_;
   std::unique_ptr<v1::FormService::Stub> forms_;
+  std::unique_ptr<v1::IdentityService::Stub> identity_;
 };
 
 // Builds values and mutations tersely.

@@ -1,0 +1,19 @@
+// `fieldsyncd health-check`: calls grpc.health.v1.Health/Check on a running server (over TLS
+// unless --plaintext) and exits 0 if it is SERVING, 1 otherwise. For container and
+// Kubernetes exec probes, whose built-in gRPC probe cannot speak TLS.
+#ifndef FIELDSYNC_SERVER_APP_HEALTH_CHECK_H_
+#define FIELDSYNC_SERVER_APP_HEALTH_CHECK_H_
+
+#include <string>
+#include <vector>
+
+namespace fieldsync {
+
+// args: --target HOST:PORT [--ca-file PEM | --plaintext] [--authority NAME] [--service NAME]
+//       [--timeout-ms N]. Prints one line; returns the process exit code (0 serving,
+//       1 not serving or unreachable, 2 usage).
+int HealthCheckCommand(const std::vector<std::string>& args);
+
+}  // namespace fieldsync
+
+#endif  // FIELDSYNC_SERVER_APP_HEALTH_CHECK_H_

@@ -1,0 +1,177 @@
+#include "server/sync/resolve.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/status.h"
+#include "server/sync/scope.h"
+
+namespace fieldsync {
+
+uint64_t StageRecordChange(const FormSchema& schema, const Record* current, Record* next,
+                           std::vector<FieldChange> changes, const std::string& writer_device,
+                           int64_t now_ms, CommitSequencer* sequencer, Store::Batch* batch,
+                           std::vector<uint64_t>* seqs) {
+  const uint64_t seq = sequencer->Allocate();
+  seqs->push_back(seq);
+  next->seq = seq;
+  std::vector<ScopePair> scope_before;
+  if (current != nullptr) scope_before = schema.ScopeOf(current->fields);
+  std::vector<ScopePair> scope_after = schema.ScopeOf(next->fields);
+
+  ChangeEntry change;
+  change.seq = seq;
+  change.record_id = next->record_id;
+  change.form_id = next->form_id;
+  change.form_version = next->form_version;
+  change.version = next->version;
+  change.created = current == nullptr;
+  change.deleted_before = current != nullptr && current->deleted;
+  change.deleted_after = next->deleted;
+  change.changes = std::move(changes);
+  change.scope_before = scope_before;
+  change.scope_after = scope_after;
+  change.device_id = writer_device;
+  change.commit_time_ms = now_ms;
+
+  // As in push.cc: the record's index entries move to the new seq under every coordinate it
+  // had or has; a coordinate it left keeps an exit entry at the new seq.
+  std::set<ScopePair> pairs;
+  scope_before.push_back(FormWidePair());
+  scope_after.push_back(FormWidePair());
+  if (current != nullptr) {
+    for (const auto& p : scope_before) {
+      batch->DeleteScopeIndex(next->form_id, p, current->seq);
+      pairs.insert(p);
+    }
+  }
+  for (const auto& p : scope_after) pairs.insert(p);
+  for (const auto& p : pairs) batch->PutScopeIndex(next->form_id, p, seq, next->record_id);
+  batch->PutRecord(*next);
+  batch->PutChange(change);
+  return seq;
+}
+
+ConflictResolver::ConflictResolver(Store* store, FormRegistry* forms, LockTable* locks,
+                                   CommitSequencer* sequencer, Clock* clock)
+    : store_(store), forms_(forms), locks_(locks), sequencer_(sequencer), clock_(clock) {}
+
+namespace {
+
+bool IsScopeField(const Form& form, const std::string& name) {
+  for (const auto& f : form.scope_fields) {
+    if (f == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<ResolveResult> ConflictResolver::Resolve(const Device& actor,
+                                                        const Resolution& resolution,
+                                                        const BatchCommitFn& commit) {
+  const ConflictId& id = resolution.id;
+  LockTable::Guard guard = locks_->Lock({RecordLockKey(id.record_id), DeviceLockKey(id.device_id)});
+  FS_ASSIGN_OR_RETURN(std::optional<ConflictEntry> found,
+                      store_->GetConflict(id.record_id, id.device_id, id.device_seq, id.field));
+  FS_ASSIGN_OR_RETURN(std::optional<Record> current, store_->GetRecord(id.record_id));
+  if (!found || !current) return absl::NotFoundError("no such conflict");
+  FS_ASSIGN_OR_RETURN(auto schema, forms_->Get(current->form_id, current->form_version));
+  // Outside the actor's scopes the conflict does not exist, as far as the actor can tell.
+  if (!InScope(actor, schema->ScopeOf(current->fields))) {
+    return absl::NotFoundError("no such conflict");
+  }
+  ConflictEntry conflict = *found;
+  if (!conflict.open) return absl::FailedPreconditionError("the conflict is already resolved");
+
+  const int64_t now_ms = clock_->NowMs();
+  Record next = *current;
+  next.version = current->version + 1;
+  next.last_writer_device = actor.device_id;
+  next.updated_ms = now_ms;
+  const FieldMeta meta{next.version, Hlc{now_ms, 0, actor.device_id}, actor.device_id, actor.role};
+  std::vector<FieldChange> changes;
+  const Form& form = schema->form();
+
+  if (id.field.empty()) {
+    // Whole-record: a stale delete met an edited record.
+    if (resolution.choice == ResolutionChoice::kValue) {
+      return InvalidFieldsError("a whole-record conflict has no value to give",
+                                {{"choice", "use SERVER (keep the record) or DEVICE (delete it)"}});
+    }
+    if (resolution.choice == ResolutionChoice::kDevice && !current->deleted) {
+      for (auto it = next.fields.begin(); it != next.fields.end();) {
+        if (IsScopeField(form, it->first)) {
+          ++it;
+          continue;
+        }
+        changes.push_back({it->first, it->second, Value{}});
+        next.field_meta[it->first] = meta;
+        it = next.fields.erase(it);
+      }
+      next.deleted = true;
+      next.deleted_version = next.version;
+    }
+  } else if (!(current->deleted && resolution.choice == ResolutionChoice::kServer)) {
+    Value chosen = resolution.choice == ResolutionChoice::kServer   ? conflict.server_value
+                   : resolution.choice == ResolutionChoice::kDevice ? conflict.device_value
+                                                                    : resolution.value;
+    if (auto errors = schema->CheckValues({{id.field, chosen}}, RecordLimits{}); !errors.empty()) {
+      return InvalidFieldsError("the value does not fit the form", errors);
+    }
+    auto it = next.fields.find(id.field);
+    Value before = it == next.fields.end() ? Value{} : it->second;
+    if (!(before == chosen)) {
+      if (IsNull(chosen)) {
+        next.fields.erase(id.field);
+      } else {
+        next.fields[id.field] = chosen;
+      }
+      changes.push_back({id.field, before, chosen});
+    }
+    next.field_meta[id.field] = meta;
+    if (current->deleted) {
+      next.deleted = false;
+      next.deleted_version = 0;
+    }
+    if (!next.deleted) {
+      if (auto missing = schema->CheckRequired(next.fields); !missing.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "restoring the record would leave ", missing.size(),
+            " required field(s) empty (first: ", missing[0].field, "); have a device edit it"));
+      }
+    }
+  }
+  if (!InScope(actor, schema->ScopeOf(next.fields))) {
+    return absl::PermissionDeniedError("the value would move the record out of your scopes");
+  }
+
+  conflict.open = false;
+  FS_ASSIGN_OR_RETURN(std::vector<ConflictEntry> all, store_->ListConflicts(id.record_id));
+  next.open_conflict = false;
+  for (const auto& c : all) {
+    const bool same = c.device_writer == conflict.device_writer &&
+                      c.device_seq == conflict.device_seq && c.field == conflict.field;
+    if (!same && c.open) next.open_conflict = true;
+  }
+
+  Store::Batch batch;
+  std::vector<uint64_t> seqs;
+  SeqFinisher finisher(sequencer_, &seqs);
+  StageRecordChange(*schema, &*current, &next, std::move(changes), actor.device_id, now_ms,
+                    sequencer_, &batch, &seqs);
+  batch.PutConflict(conflict);
+  FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(id.device_id));
+  if (state.conflicts > 0) {
+    state.conflicts--;
+    batch.PutDeviceSyncState(id.device_id, state);
+  }
+  if (commit) {
+    FS_RETURN_IF_ERROR(commit(batch));
+  } else {
+    FS_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+  }
+  return ResolveResult{std::move(next), std::move(conflict)};
+}
+
+}  // namespace fieldsync

@@ -27,5 +27,7 @@ if [ ! -f data/pii.key ]; then
   (umask 077 && openssl rand -hex 32 > data/pii.key)
 fi
 echo "tokens: $(pwd)/data/tokens/ (send as 'authorization: Bearer <token>')"
+echo "dashboard and metrics: http://${FIELDSYNC_ADMIN_LISTEN:-127.0.0.1:9090}/"
 exec "$bin" serve --data-dir "$data" --listen "${FIELDSYNC_LISTEN:-127.0.0.1:7443}" \
-  --dev-plaintext --reflection --forms-dir deploy/forms --pii-key-file data/pii.key
+  --admin-listen "${FIELDSYNC_ADMIN_LISTEN:-127.0.0.1:9090}" --dev-plaintext --reflection \
+  --forms-dir deploy/forms --pii-key-file data/pii.key

@@ -66,4 +66,24 @@ std::vector<CsvRow> ParseCsv(const std::string& input) {
   return rows;
 }
 
+std::string CsvLine(const std::vector<std::string>& cells) {
+  std::string out;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) out += ',';
+    const std::string& c = cells[i];
+    if (c.find_first_of(",\"\r\n") == std::string::npos) {
+      out += c;
+      continue;
+    }
+    out += '"';
+    for (char ch : c) {
+      if (ch == '"') out += '"';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += "\r\n";
+  return out;
+}
+
 }  // namespace fieldsync::cli

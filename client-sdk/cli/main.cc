@@ -14,6 +14,9 @@
 //                                        server and get the receipts file (OUT, default
 //                                        FILE.receipts); a receipts file: back on the
 //                                        device, applies the receipts
+//   fieldsync stats ...   fieldsync admin ...   statistics and fleet administration, straight
+//                                        against the server (stats_command.h,
+//                                        admin_commands.h)
 //
 // The data dir (default $FIELDSYNC_DATA_DIR, else ~/.fieldsync) holds the local store and
 // `config` (server, TLS, device id) and `token` (mode 600).
@@ -36,7 +39,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client-sdk/cli/admin_commands.h"
+#include "client-sdk/cli/cli_common.h"
 #include "client-sdk/cli/csv.h"
+#include "client-sdk/cli/stats_command.h"
 #include "fieldsync/client.h"
 
 namespace fieldsync::cli {
@@ -44,11 +50,6 @@ namespace {
 
 using client::Client;
 using client::ClientOptions;
-
-constexpr int kOk = 0;
-constexpr int kFailed = 1;
-constexpr int kUsage = 2;
-constexpr int kPartial = 3;
 
 constexpr char kUsageText[] =
     "usage: fieldsync [--data-dir DIR] COMMAND ...\n"
@@ -60,48 +61,9 @@ constexpr char kUsageText[] =
     "  import-csv FORM file.csv         sync\n"
     "  status                           receipts [--since N]\n"
     "  forms\n"
-    "  bundle export FILE               bundle import FILE [RECEIPTS_OUT]\n";
-
-struct Config {
-  std::string server;
-  std::string token;
-  std::string ca_file;
-  bool plaintext = false;
-  std::string device_id;
-};
-
-std::string ReadFile(const std::string& path, bool* ok) {
-  std::ifstream in(path, std::ios::binary);
-  *ok = static_cast<bool>(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-bool LoadConfig(const std::string& dir, Config* c) {
-  bool ok = false;
-  std::string text = ReadFile(dir + "/config", &ok);
-  if (!ok) return false;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    std::string k = line.substr(0, eq), v = Trim(line.substr(eq + 1));
-    if (k == "server") c->server = v;
-    if (k == "ca_file") c->ca_file = v;
-    if (k == "plaintext") c->plaintext = v == "true";
-    if (k == "device_id") c->device_id = v;
-  }
-  bool token_ok = false;
-  c->token = Trim(ReadFile(dir + "/token", &token_ok));
-  return true;
-}
+    "  bundle export FILE               bundle import FILE [RECEIPTS_OUT]\n"
+    "  stats ...                        admin ...   (`fieldsync stats help`, `fieldsync admin "
+    "help`)\n";
 
 bool SaveConfig(const std::string& dir, const Config& c, std::string* error) {
   mkdir(dir.c_str(), 0700);
@@ -125,47 +87,6 @@ bool SaveConfig(const std::string& dir, const Config& c, std::string* error) {
   fputs(c.token.c_str(), f);
   fputc('\n', f);
   return fclose(f) == 0;
-}
-
-// What a field user should read for a failure.
-std::string Explain(const absl::Status& s, const Config& cfg) {
-  const std::string msg(s.message());
-  switch (s.code()) {
-    case absl::StatusCode::kUnavailable:
-      return absl::StrCat("server unreachable (", cfg.server, "): ", msg,
-                          ".\nYour edits are safe on this device; run `fieldsync sync` again "
-                          "when the link is back.");
-    case absl::StatusCode::kDeadlineExceeded:
-      return absl::StrCat("the server did not answer in time (slow or stalled link): ", msg,
-                          ".\nYour edits are safe on this device; try again later.");
-    case absl::StatusCode::kUnauthenticated:
-      return absl::StrCat(
-          "the server refused this device's token (revoked or mistyped): ", msg,
-          ".\nAsk your administrator for a new token, then run `fieldsync init` again; "
-          "pending edits are kept.");
-    case absl::StatusCode::kPermissionDenied:
-      return absl::StrCat("not allowed: ", msg);
-    case absl::StatusCode::kResourceExhausted:
-      if (msg.rfind("disk full", 0) == 0) return msg;
-      return absl::StrCat("the server is busy: ", msg, "; try again in a minute.");
-    case absl::StatusCode::kInvalidArgument: {
-      auto errors = client::FieldErrorsOf(s);
-      if (errors.empty()) return msg;
-      std::string out = "record refused:";
-      for (const auto& e : errors) {
-        absl::StrAppend(&out, "\n  field ", e.field.empty() ? "(record)" : e.field, ": ",
-                        e.description);
-      }
-      return out;
-    }
-    default:
-      return msg;
-  }
-}
-
-int Fail(const absl::Status& s, const Config& cfg) {
-  std::cerr << "fieldsync: " << Explain(s, cfg) << "\n";
-  return kFailed;
 }
 
 absl::StatusOr<std::unique_ptr<Client>> OpenClient(const std::string& dir, const Config& cfg) {
@@ -228,12 +149,7 @@ void PrintRecord(const client::Record& r) {
 }
 
 std::string Ago(int64_t then_ms) {
-  if (then_ms <= 0) return "never";
-  const int64_t s = (static_cast<int64_t>(time(nullptr)) * 1000 - then_ms) / 1000;
-  if (s < 120) return absl::StrCat(s, " s ago");
-  if (s < 7200) return absl::StrCat(s / 60, " min ago");
-  if (s < 172800) return absl::StrCat(s / 3600, " h ago");
-  return absl::StrCat(s / 86400, " days ago");
+  return AgeText(then_ms, static_cast<int64_t>(time(nullptr)) * 1000);
 }
 
 class CliObserver final : public client::SyncObserver {
@@ -664,6 +580,9 @@ int Run(int argc, char** argv) {
     return args.empty() ? kUsage : kOk;
   }
   if (args[0] == "init") return CmdInit(dir, args);
+  // Server-only commands: no local store is opened (a CronJob runs them without a data dir).
+  if (args[0] == "stats") return CmdStats(dir, args);
+  if (args[0] == "admin") return CmdAdmin(dir, args);
   Config cfg;
   if (!LoadConfig(dir, &cfg)) {
     std::cerr << "fieldsync: " << dir << " is not set up; run `fieldsync init` first\n";

@@ -6,11 +6,12 @@
 //
 //   fieldsync-aggregator --feed-target HOST:PORT --feed-token-file F [--feed-ca-file CA]
 //       --data-dir DIR --listen HOST:PORT --query-token-file F [--port-file F]
-//       [--dev-plaintext]
+//       [--tls-cert-file F --tls-key-file F | --dev-plaintext]
 //
 // This process has no device registry: its callers present the token in --query-token-file
 // and are served as an all-scopes admin. Scoped callers query fieldsyncd's embedded service.
-// Plaintext (no --feed-ca-file, and the listener) only with --dev-plaintext on loopback.
+// TLS on the feed (--feed-ca-file) and the listener (--tls-cert-file/--tls-key-file);
+// plaintext only with --dev-plaintext on loopback.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -38,7 +39,8 @@ namespace {
 int Usage() {
   std::cerr << "usage: fieldsync-aggregator --feed-target HOST:PORT --feed-token-file F\n"
                "         [--feed-ca-file CA] --data-dir DIR --listen HOST:PORT\n"
-               "         --query-token-file F [--port-file F] [--dev-plaintext]\n";
+               "         --query-token-file F [--port-file F]\n"
+               "         [--tls-cert-file F --tls-key-file F | --dev-plaintext]\n";
   return 2;
 }
 
@@ -74,7 +76,7 @@ int Main(const std::vector<std::string>& args) {
   for (const auto& [name, value] : flags) {
     if (name != "feed-target" && name != "feed-token-file" && name != "feed-ca-file" &&
         name != "data-dir" && name != "listen" && name != "query-token-file" &&
-        name != "port-file") {
+        name != "port-file" && name != "tls-cert-file" && name != "tls-key-file") {
       std::cerr << "fieldsync-aggregator: unknown flag --" << name << "\n";
       return Usage();
     }
@@ -85,12 +87,37 @@ int Main(const std::vector<std::string>& args) {
     std::cerr << "fieldsync-aggregator: cannot read the token files\n";
     return 2;
   }
-  // The query listener has no TLS yet, so it is loopback-only and needs --dev-plaintext; the
-  // feed uses TLS when --feed-ca-file is given.
-  if (!dev_plaintext || !IsLoopbackAddress(flags["listen"])) {
-    std::cerr << "fieldsync-aggregator: the query listener is plaintext (no TLS yet): it needs "
-                 "--dev-plaintext and a loopback --listen\n";
+  // TLS on both sides unless --dev-plaintext, and plaintext only on loopback.
+  const bool listen_tls = !flags["tls-cert-file"].empty() || !flags["tls-key-file"].empty();
+  if (listen_tls && (flags["tls-cert-file"].empty() || flags["tls-key-file"].empty())) {
+    std::cerr << "fieldsync-aggregator: --tls-cert-file and --tls-key-file go together\n";
     return 2;
+  }
+  if (!listen_tls && (!dev_plaintext || !IsLoopbackAddress(flags["listen"]))) {
+    std::cerr << "fieldsync-aggregator: without --tls-cert-file/--tls-key-file the query "
+                 "listener is plaintext: it needs --dev-plaintext and a loopback --listen\n";
+    return 2;
+  }
+  if (flags["feed-ca-file"].empty() &&
+      (!dev_plaintext || !IsLoopbackAddress(flags["feed-target"]))) {
+    std::cerr << "fieldsync-aggregator: without --feed-ca-file the feed is plaintext: it needs "
+                 "--dev-plaintext and a loopback --feed-target\n";
+    return 2;
+  }
+  std::shared_ptr<grpc::ServerCredentials> listen_creds = grpc::InsecureServerCredentials();
+  if (listen_tls) {
+    std::string cert, key;
+    std::ifstream cert_in(flags["tls-cert-file"]), key_in(flags["tls-key-file"]);
+    std::stringstream cert_ss, key_ss;
+    cert_ss << cert_in.rdbuf();
+    key_ss << key_in.rdbuf();
+    if (!cert_in || !key_in || cert_ss.str().empty() || key_ss.str().empty()) {
+      std::cerr << "fieldsync-aggregator: cannot read the TLS certificate or key\n";
+      return 2;
+    }
+    grpc::SslServerCredentialsOptions opts;
+    opts.pem_key_cert_pairs.push_back({key_ss.str(), cert_ss.str()});
+    listen_creds = grpc::SslServerCredentials(opts);
   }
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (!flags["feed-ca-file"].empty()) {
@@ -151,7 +178,7 @@ int Main(const std::vector<std::string>& args) {
       &queries, &consumer, "remote");
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(flags["listen"], grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(flags["listen"], listen_creds, &port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();

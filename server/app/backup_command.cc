@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "server/app/config.h"
+#include "server/app/offline.h"
 #include "server/app/server.h"
 #include "server/storage/backup.h"
 
@@ -42,12 +43,9 @@ int BackupCommand(const std::vector<std::string>& args,
       rest.push_back(args[i]);
     }
   }
-  rest.push_back("--dev-plaintext");  // offline command: no listener
-  auto config = ParseServerConfig(rest, env);
-  if (!config.ok()) {
-    std::cerr << "fieldsyncd: " << config.status().message() << "\n";
-    return 2;
-  }
+  OfflineContext off;
+  if (int rc = OpenOffline(rest, env, /*open_store=*/false, &off); rc != 0) return rc;
+  const ServerConfig* config = &off.config;
   if (config->backup_dir.empty()) {
     std::cerr << "fieldsyncd: --backup-dir is required\n";
     return 2;

@@ -86,6 +86,7 @@ std::map<std::string, Flag> Flags(ServerConfig* c) {
       {"no-aggregation", BoolFlag(&c->no_aggregation)},
       {"aggregates-dir", StringFlag(&c->aggregates_dir)},
       {"token-lifetime-ms", NumberFlag(&c->token_lifetime_ms)},
+      {"bundle-key-grace-ms", NumberFlag(&c->bundle_key_grace_ms)},
       {"public-address", StringFlag(&c->public_address)},
       {"enroll-attempts-per-peer", NumberFlag(&c->enroll_attempts_per_peer)},
       {"enroll-attempts-global", NumberFlag(&c->enroll_attempts_global)},
@@ -220,6 +221,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
       c.enroll_attempts_global == 0 || c.enroll_attempt_window_ms <= 0) {
     return absl::InvalidArgumentError(
         "--token-lifetime-ms, --enroll-attempts-* and --enroll-attempt-window-ms must be positive");
+  }
+  if (c.bundle_key_grace_ms < 0) {
+    return absl::InvalidArgumentError("--bundle-key-grace-ms must be 0 or more");
   }
   if (c.max_batch == 0 || c.max_message_bytes < 1024 || c.block_cache_mb == 0 ||
       c.write_buffer_mb == 0 || c.max_pull_records == 0 || c.pull_page == 0 ||

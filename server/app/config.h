@@ -44,6 +44,9 @@ struct ServerConfig {
   // Identity (issue 5 part A): token lifetime, the address put into enrollment URIs (default:
   // --listen), and failed enrollment attempts per peer address and overall per window.
   int64_t token_lifetime_ms = 90LL * 24 * 3600 * 1000;
+  // After a token rotation, bundles signed with the previous token still verify this long
+  // (bundle verification only, never authentication; 0: not at all).
+  int64_t bundle_key_grace_ms = 30LL * 24 * 3600 * 1000;
   std::string public_address;
   uint32_t enroll_attempts_per_peer = 10;
   uint32_t enroll_attempts_global = 100;

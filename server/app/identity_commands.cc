@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/app/config.h"
+#include "server/app/offline.h"
 #include "server/app/server.h"
 #include "server/audit/audit_log.h"
 #include "server/auth/device_registry.h"
@@ -48,37 +49,6 @@ Parsed Split(const std::vector<std::string>& args, const std::set<std::string>& 
 std::string Opt(const Parsed& p, const std::string& name, const std::string& def = "") {
   auto it = p.opts.find(name);
   return it == p.opts.end() ? def : it->second.back();
-}
-
-// The configuration, store and audit log of an offline command.
-struct Offline {
-  ServerConfig config;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<AuditLog> audit;
-};
-
-int OpenOffline(std::vector<std::string> rest, const std::map<std::string, std::string>& env,
-                Offline* out) {
-  rest.push_back("--dev-plaintext");  // offline command: no listener
-  auto config = ParseServerConfig(rest, env);
-  if (!config.ok()) {
-    std::cerr << "fieldsyncd: " << config.status().message() << "\n";
-    return 2;
-  }
-  out->config = *config;
-  auto store = OpenStore(*config);
-  if (!store.ok()) {
-    std::cerr << "fieldsyncd: " << store.status() << " (is the server running?)\n";
-    return 1;
-  }
-  out->store = std::move(*store);
-  auto audit = AuditLog::Open(out->store.get(), SystemClock::Default());
-  if (!audit.ok()) {
-    std::cerr << "fieldsyncd: audit log: " << audit.status() << "\n";
-    return 1;
-  }
-  out->audit = std::move(*audit);
-  return 0;
 }
 
 int Fail(const absl::Status& s) {
@@ -126,8 +96,8 @@ int AdminCommand(const std::vector<std::string>& args,
     std::cerr << "fieldsyncd: admin init needs --token-file PATH\n";
     return 2;
   }
-  Offline off;
-  if (int rc = OpenOffline(p.rest, env, &off); rc != 0) return rc;
+  OfflineContext off;
+  if (int rc = OpenOffline(p.rest, env, /*open_store=*/true, &off); rc != 0) return rc;
   // Created before the admin exists, never over an existing file or through a symlink, and
   // readable by its owner only.
   int fd = open(token_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -194,8 +164,8 @@ int EnrollCodeCommand(const std::vector<std::string>& args,
     }
   }
   req.server_address = Opt(p, "--server");
-  Offline off;
-  if (int rc = OpenOffline(p.rest, env, &off); rc != 0) return rc;
+  OfflineContext off;
+  if (int rc = OpenOffline(p.rest, env, /*open_store=*/true, &off); rc != 0) return rc;
   DeviceRegistry registry(off.store.get(), SystemClock::Default(), off.audit.get(),
                           RegistryOptionsOf(off.config));
   Enrollment enrollment(off.store.get(), SystemClock::Default(), &registry,
@@ -218,8 +188,8 @@ int AuditCommand(const std::vector<std::string>& args,
     return 2;
   }
   Parsed p = Split({args.begin() + 1, args.end()}, {"--expect-head", "--from", "--limit"}, {});
-  Offline off;
-  if (int rc = OpenOffline(p.rest, env, &off); rc != 0) return rc;
+  OfflineContext off;
+  if (int rc = OpenOffline(p.rest, env, /*open_store=*/true, &off); rc != 0) return rc;
   if (verb == "list") {
     uint64_t from = 0, limit = 1000;
     if (!absl::SimpleAtoi(Opt(p, "--from", "0"), &from) ||

@@ -23,9 +23,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/app/backup_command.h"
+#include "server/app/bundle_command.h"
 #include "server/app/config.h"
 #include "server/app/health_check.h"
 #include "server/app/identity_commands.h"
+#include "server/app/offline.h"
 #include "server/app/server.h"
 #include "server/common/log.h"
 
@@ -52,6 +54,8 @@ int Usage() {
                "  fieldsyncd audit list [--from N] [--limit N] [--data-dir DIR]\n"
                "  fieldsyncd backup create|list|verify|restore --backup-dir D [--backup-id N]\n"
                "                        [--data-dir DIR]   (backup_command.h)\n"
+               "  fieldsyncd bundle import FILE [--receipts-out FILE] [--data-dir DIR]\n"
+               "                        (server stopped; bundle_command.h)\n"
                "  fieldsyncd health-check --target HOST:PORT (--ca-file PEM | --plaintext)\n"
                "                        [--authority NAME]   (exit 0 when SERVING)\n"
                "roles: enumerator border_officer supervisor admin feed_reader\n";
@@ -147,24 +151,10 @@ int DeviceCommand(const std::vector<std::string>& args) {
       }
     }
   }
-  rest.push_back("--dev-plaintext");  // offline command: no listener
-  auto config = ParseServerConfig(rest, Environment());
-  if (!config.ok()) {
-    std::cerr << "fieldsyncd: " << config.status().message() << "\n";
-    return 2;
-  }
-  auto store = OpenStore(*config);
-  if (!store.ok()) {
-    std::cerr << "fieldsyncd: " << store.status() << " (is the server running?)\n";
-    return 1;
-  }
-  auto audit = AuditLog::Open(store->get(), SystemClock::Default());
-  if (!audit.ok()) {
-    std::cerr << "fieldsyncd: audit log: " << audit.status() << "\n";
-    return 1;
-  }
-  DeviceRegistry registry(store->get(), SystemClock::Default(), audit->get(),
-                          RegistryOptionsOf(*config));
+  OfflineContext off;
+  if (int rc = OpenOffline(rest, Environment(), /*open_store=*/true, &off); rc != 0) return rc;
+  DeviceRegistry registry(off.store.get(), SystemClock::Default(), off.audit.get(),
+                          RegistryOptionsOf(off.config));
   if (verb == "add") {
     auto role = ParseRole(role_name);
     if (!role) {
@@ -237,6 +227,7 @@ int main(int argc, char** argv) {
   if (cmd == "enroll-code") return fieldsync::EnrollCodeCommand(args, fieldsync::Environment());
   if (cmd == "audit") return fieldsync::AuditCommand(args, fieldsync::Environment());
   if (cmd == "backup") return fieldsync::BackupCommand(args, fieldsync::Environment());
+  if (cmd == "bundle") return fieldsync::BundleCommand(args, fieldsync::Environment());
   if (cmd == "health-check") return fieldsync::HealthCheckCommand(args);
   return fieldsync::Usage();
 }

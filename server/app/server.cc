@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/app/form_loader.h"
+#include "server/app/offline.h"
 #include "server/common/log.h"
 #include "server/common/status.h"
 #include "server/rpc/metrics_interceptor.h"
@@ -40,6 +41,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config) {
 DeviceRegistryOptions RegistryOptionsOf(const ServerConfig& config) {
   DeviceRegistryOptions o;
   o.token_lifetime_ms = config.token_lifetime_ms;
+  o.bundle_key_grace_ms = config.bundle_key_grace_ms;
   return o;
 }
 
@@ -84,12 +86,8 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
                                                  RegistryOptionsOf(config));
   s->enrollment_ = std::make_unique<Enrollment>(s->store_.get(), clock, s->devices_.get(),
                                                 EnrollmentOptionsOf(config));
-  SyncEngineOptions engine_options;
-  engine_options.push.max_mutations_per_batch = config.max_batch;
-  engine_options.push.record.max_fields_per_record = config.max_fields_per_record;
-  engine_options.push.record.max_value_bytes = config.max_value_bytes;
-  FS_ASSIGN_OR_RETURN(s->engine_,
-                      SyncEngine::Open(s->store_.get(), s->forms_.get(), clock, engine_options));
+  FS_ASSIGN_OR_RETURN(s->engine_, SyncEngine::Open(s->store_.get(), s->forms_.get(), clock,
+                                                   EngineOptionsOf(config)));
   s->engine_->push()->set_pseudonymizer(s->pseudonymizer_.get());
   s->guard_ = std::make_unique<rpc::AuthGuard>(s->devices_.get());
   s->limits_ = std::make_unique<DeviceLimits>(
@@ -112,6 +110,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
       s->guard_.get(), s->devices_.get(), s->enrollment_.get(), s->audit_.get(), s->store_.get());
   s->bundle_importer_ =
       std::make_unique<BundleImporter>(s->store_.get(), s->engine_->push(), clock);
+  s->bundle_importer_->set_audit(s->audit_.get());
   s->bundle_service_ =
       std::make_unique<rpc::BundleServiceImpl>(s->guard_.get(), s->bundle_importer_.get());
   s->health_service_ = std::make_unique<rpc::HealthServiceImpl>();
@@ -218,11 +217,9 @@ absl::Status FieldsyncServer::StartAdmin() {
   SyncEngine* e = engine_.get();
   resolver_ = std::make_unique<ConflictResolver>(store_.get(), forms_.get(), e->locks(),
                                                  e->sequencer(), clock_);
-  RecordLimits record_limits;
-  record_limits.max_fields_per_record = config_.max_fields_per_record;
-  record_limits.max_value_bytes = config_.max_value_bytes;
+  // Replay checks the very limits push checks.
   replayer_ = std::make_unique<QuarantineReplayer>(store_.get(), forms_.get(), e->locks(),
-                                                   e->sequencer(), clock_, record_limits);
+                                                   e->sequencer(), clock_, e->push()->limits());
   admin::FleetOptions fleet_options;
   fleet_options.silent_after_ms = config_.silent_after_ms;
   fleet_ =

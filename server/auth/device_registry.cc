@@ -144,6 +144,7 @@ absl::Status DeviceRegistry::Revoke(const std::string& device_id, const AuditCon
   device->revoked = true;
   device->token_hash.clear();
   batch.PutDevice(*device);
+  batch.DeleteRetiredToken(device_id);
   return Commit(batch, {who, audit_action::kRevoke, device_id, ""});
 }
 
@@ -162,6 +163,12 @@ absl::StatusOr<DeviceRegistry::RotatedToken> DeviceRegistry::RotateToken(const D
   const int64_t now = clock_->NowMs();
   Store::Batch batch;
   batch.DeleteTokenIndex(device->token_hash);
+  if (options_.bundle_key_grace_ms > 0) {
+    batch.PutRetiredToken(device->device_id, device->token_hash,
+                          now + options_.bundle_key_grace_ms);
+  } else {
+    batch.DeleteRetiredToken(device->device_id);
+  }
   device->token_hash = Sha256Hex(out.token);
   device->token_issued_ms = now;
   device->token_expires_ms = now + std::max<int64_t>(options_.token_lifetime_ms, 1);

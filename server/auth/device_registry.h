@@ -22,6 +22,11 @@ namespace fieldsync {
 struct DeviceRegistryOptions {
   // How long a token works after it is issued (created, enrolled or rotated). At least 1 ms.
   int64_t token_lifetime_ms = 90LL * 24 * 3600 * 1000;
+  // After a rotation, how long bundles signed with the previous token still verify (a bundle
+  // exported before the rotation may be in transit for days). The previous token hash is
+  // kept for bundle verification only, never for authentication; 0 keeps none. Revocation
+  // and the next rotation drop it.
+  int64_t bundle_key_grace_ms = 30LL * 24 * 3600 * 1000;
 };
 
 struct NewDevice {
@@ -56,8 +61,9 @@ class DeviceRegistry {
   absl::Status Revoke(const std::string& device_id, const AuditContext& who = AuditContext::Cli());
 
   // Replaces `caller`'s token with a fresh one (new expiry); the old token stops working at
-  // once. UNAUTHENTICATED if the caller's token is no longer current (revoked, or rotated by
-  // a concurrent call).
+  // once for every call; its hash is kept only to verify bundles for bundle_key_grace_ms.
+  // UNAUTHENTICATED if the caller's token is no longer current (revoked, or rotated by a concurrent
+  // call).
   struct RotatedToken {
     std::string token;
     int64_t expires_ms = 0;

@@ -7,6 +7,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,8 @@ using keys::GetLengthPrefixed;
 using keys::PutBigEndian32;
 using keys::PutBigEndian64;
 using keys::PutLengthPrefixed;
+
+constexpr char kCellsFamily[] = "cells";
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -284,77 +287,126 @@ std::optional<std::vector<std::optional<std::string>>> DecodeGroupTuple(std::str
 absl::StatusOr<std::unique_ptr<AggregateStore>> AggregateStore::Open(
     const AggregateStoreOptions& options) {
   std::unique_ptr<AggregateStore> store(new AggregateStore());
-  rocksdb::Options ro;
-  ro.create_if_missing = true;
-  ro.write_buffer_size = options.write_buffer_bytes;
-  ro.max_write_buffer_number = 2;
-  ro.max_background_jobs = 1;
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  // Two jobs: the cells' small flushes and compactions must not queue behind a long
+  // compaction of record states.
+  dbo.max_background_jobs = 2;
+  if (options.in_memory) {
+    store->mem_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    dbo.env = store->mem_env_.get();
+  }
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.cache_index_and_filter_blocks = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  ro.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  if (options.in_memory) {
-    store->mem_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    ro.env = store->mem_env_.get();
+  auto family = [&](size_t write_buffer) {
+    rocksdb::ColumnFamilyOptions cfo;
+    cfo.write_buffer_size = write_buffer;
+    cfo.max_write_buffer_number = 2;
+    cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    return cfo;
+  };
+  rocksdb::ColumnFamilyOptions cells = family(options.cell_write_buffer_bytes);
+  // Few, small L0 files: the cells are a few MB, so merging them early is cheap and every
+  // query then reads one sorted run (plus the memtables).
+  cells.level0_file_num_compaction_trigger = 2;
+  cells.max_bytes_for_level_base = 16 << 20;
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(dbo, options.path, &existing).ok() &&
+      std::find(existing.begin(), existing.end(), kCellsFamily) == existing.end()) {
+    // A database of the earlier layout (everything in the default family): opening it would
+    // ignore its checkpoint and add the whole feed on top of its cells. Checked read-only, so
+    // the folder stays refused until it is deleted.
+    rocksdb::DB* old = nullptr;
+    FS_RETURN_IF_ERROR(
+        FromRocks(rocksdb::DB::OpenForReadOnly(
+                      rocksdb::Options(dbo, rocksdb::ColumnFamilyOptions()), options.path, &old),
+                  absl::StrCat("opening ", options.path)));
+    std::string v;
+    const bool old_checkpoint =
+        old->Get(rocksdb::ReadOptions(), keys::agg::AggMetaKey(keys::agg::kCheckpoint), &v).ok();
+    delete old;
+    if (old_checkpoint) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("aggregate store ", options.path,
+                       " uses an older layout; delete the folder and the cells are rebuilt "
+                       "from the change feed"));
+    }
   }
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, family(options.write_buffer_bytes)},
+      {kCellsFamily, cells}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  FS_RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(ro, options.path, &db), absl::StrCat("opening ", options.path)));
+  FS_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(dbo, options.path, families, &handles, &db),
+                               absl::StrCat("opening ", options.path)));
   store->db_.reset(db);
+  store->states_cf_ = handles[0];
+  store->cells_cf_ = handles[1];
   return store;
 }
 
 AggregateStore::~AggregateStore() {
   if (db_) {
+    if (cells_cf_ != nullptr) db_->DestroyColumnFamilyHandle(cells_cf_).PermitUncheckedError();
+    if (states_cf_ != nullptr) db_->DestroyColumnFamilyHandle(states_cf_).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
     db_.reset();
   }
 }
 
-AggregateStore::Batch::Batch() : batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+AggregateStore::Batch::Batch() = default;
 AggregateStore::Batch::~Batch() = default;
 
 void AggregateStore::Batch::PutCell(std::string_view form_id, std::string_view aggregation,
                                     std::string_view scope, uint64_t bucket, std::string_view group,
                                     const AggCell& cell) {
-  batch_->Put(keys::agg::CellKey(form_id, aggregation, scope, bucket, group), EncodeCell(cell))
-      .PermitUncheckedError();
+  ops_.push_back({true, false, keys::agg::CellKey(form_id, aggregation, scope, bucket, group),
+                  EncodeCell(cell)});
 }
 void AggregateStore::Batch::DeleteCell(std::string_view form_id, std::string_view aggregation,
                                        std::string_view scope, uint64_t bucket,
                                        std::string_view group) {
-  batch_->Delete(keys::agg::CellKey(form_id, aggregation, scope, bucket, group))
-      .PermitUncheckedError();
+  ops_.push_back({true, true, keys::agg::CellKey(form_id, aggregation, scope, bucket, group), ""});
 }
 void AggregateStore::Batch::PutScope(std::string_view form_id, std::string_view aggregation,
                                      std::string_view scope) {
-  batch_->Put(keys::agg::ScopeDirKey(form_id, aggregation, scope), "").PermitUncheckedError();
+  ops_.push_back({true, false, keys::agg::ScopeDirKey(form_id, aggregation, scope), ""});
 }
 void AggregateStore::Batch::PutRecordState(std::string_view form_id, std::string_view record_id,
                                            const AggRecordState& s) {
-  batch_->Put(keys::agg::AggRecordKey(form_id, record_id), EncodeRecordState(s))
-      .PermitUncheckedError();
+  ops_.push_back({false, false, keys::agg::AggRecordKey(form_id, record_id), EncodeRecordState(s)});
 }
 void AggregateStore::Batch::PutCheckpoint(const AggCheckpoint& c) {
   std::string v;
   PutBigEndian64(&v, c.seq);
   PutBigEndian64(&v, static_cast<uint64_t>(c.last_commit_time_ms));
   PutBigEndian64(&v, c.skipped_changes);
-  batch_->Put(keys::agg::AggMetaKey(keys::agg::kCheckpoint), v).PermitUncheckedError();
+  ops_.push_back({true, false, keys::agg::AggMetaKey(keys::agg::kCheckpoint), std::move(v)});
 }
-int AggregateStore::Batch::Count() const { return batch_->Count(); }
+int AggregateStore::Batch::Count() const { return static_cast<int>(ops_.size()); }
 
 absl::Status AggregateStore::Write(Batch& batch, bool sync) {
+  rocksdb::WriteBatch wb;
+  for (const auto& op : batch.ops_) {
+    rocksdb::ColumnFamilyHandle* cf = op.cells ? cells_cf_ : states_cf_;
+    if (op.del) {
+      FS_RETURN_IF_ERROR(FromRocks(wb.Delete(cf, op.key), "batch"));
+    } else {
+      FS_RETURN_IF_ERROR(FromRocks(wb.Put(cf, op.key, op.value), "batch"));
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
+  return FromRocks(db_->Write(wo, &wb), "write");
 }
 
 absl::StatusOr<AggCheckpoint> AggregateStore::GetCheckpoint() const {
   std::string v;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), keys::agg::AggMetaKey(keys::agg::kCheckpoint), &v);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cells_cf_,
+                               keys::agg::AggMetaKey(keys::agg::kCheckpoint), &v);
   if (s.IsNotFound()) return AggCheckpoint{};
   FS_RETURN_IF_ERROR(FromRocks(s, "reading checkpoint"));
   AggCheckpoint c;
@@ -372,7 +424,7 @@ absl::StatusOr<std::optional<AggRecordState>> AggregateStore::GetRecordState(
     std::string_view form_id, std::string_view record_id) const {
   std::string v;
   rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), keys::agg::AggRecordKey(form_id, record_id), &v);
+      db_->Get(rocksdb::ReadOptions(), states_cf_, keys::agg::AggRecordKey(form_id, record_id), &v);
   if (s.IsNotFound()) return std::optional<AggRecordState>();
   FS_RETURN_IF_ERROR(FromRocks(s, "reading record state"));
   FS_ASSIGN_OR_RETURN(AggRecordState state, DecodeRecordState(v));
@@ -385,7 +437,7 @@ absl::StatusOr<std::optional<AggCell>> AggregateStore::GetCell(std::string_view 
                                                                uint64_t bucket,
                                                                std::string_view group) const {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cells_cf_,
                                keys::agg::CellKey(form_id, aggregation, scope, bucket, group), &v);
   if (s.IsNotFound()) return std::optional<AggCell>();
   FS_RETURN_IF_ERROR(FromRocks(s, "reading cell"));
@@ -400,7 +452,7 @@ absl::StatusOr<std::vector<std::string>> AggregateStore::ListScopes(
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cells_cf_));
   std::vector<std::string> out;
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     out.emplace_back(View(it->key()).substr(prefix.size()));
@@ -426,7 +478,7 @@ absl::Status AggregateStore::ScanCells(
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cells_cf_));
   for (it->Seek(start); it->Valid(); it->Next()) {
     std::string_view rest = View(it->key()).substr(prefix.size());
     uint64_t bucket;
@@ -446,7 +498,7 @@ absl::Status AggregateStore::ScanAllCells(
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cells_cf_));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     std::string_view rest = View(it->key()).substr(prefix.size());
     std::string_view scope;
@@ -461,7 +513,13 @@ absl::Status AggregateStore::ScanAllCells(
 }
 
 absl::Status AggregateStore::Flush() {
-  return FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush");
+  return FromRocks(db_->Flush(rocksdb::FlushOptions(), {states_cf_, cells_cf_}), "flush");
+}
+
+std::optional<uint64_t> AggregateStore::GetIntProperty(const std::string& name, bool cells) const {
+  uint64_t v = 0;
+  if (!db_->GetIntProperty(cells ? cells_cf_ : states_cf_, name, &v)) return std::nullopt;
+  return v;
 }
 
 }  // namespace fieldsync

@@ -4,6 +4,14 @@
 // writes cells, contributions and checkpoint in ONE Batch per feed page, so a crash leaves
 // either all of a page or none of it.
 //
+// Two column families of one RocksDB database: "cells" holds the cells, the scope directory
+// and the checkpoint (a few thousand small keys, each overwritten on every change that lands
+// in it); "default" holds the per-record states (one key per record, written once per change
+// of the record). They are apart so that reading a month of cells never merges through the
+// flushes and compactions of a million record states, and the cells' small memtable keeps few
+// versions of each cell: query cost depends on the cells read, not on the record count. One
+// WriteBatch spans both families, so a page is still atomic.
+//
 // Thread-safe: any number of readers; the single consumer is the only writer.
 #ifndef FIELDSYNC_SERVER_STORAGE_AGGREGATE_STORE_H_
 #define FIELDSYNC_SERVER_STORAGE_AGGREGATE_STORE_H_
@@ -21,6 +29,7 @@
 #include "server/common/model.h"
 
 namespace rocksdb {
+class ColumnFamilyHandle;
 class DB;
 class Env;
 class WriteBatch;
@@ -79,11 +88,14 @@ struct AggregateStoreOptions {
   std::string path;        // folder; created if missing
   bool in_memory = false;  // rocksdb MemEnv, for unit tests
   size_t block_cache_bytes = 32 << 20;
-  size_t write_buffer_bytes = 16 << 20;
+  size_t write_buffer_bytes = 16 << 20;      // record states
+  size_t cell_write_buffer_bytes = 1 << 20;  // cells: small, so few versions pile up
 };
 
 class AggregateStore {
  public:
+  // FAILED_PRECONDITION for a folder written by the earlier one-family layout (delete it: the
+  // consumer rebuilds from the feed).
   static absl::StatusOr<std::unique_ptr<AggregateStore>> Open(const AggregateStoreOptions& o);
   ~AggregateStore();
   AggregateStore(const AggregateStore&) = delete;
@@ -106,7 +118,12 @@ class AggregateStore {
 
    private:
     friend class AggregateStore;
-    std::unique_ptr<rocksdb::WriteBatch> batch_;
+    struct Op {
+      bool cells;  // column family: cells or record states
+      bool del;
+      std::string key, value;
+    };
+    std::vector<Op> ops_;
   };
 
   // Not synced: a lost tail (power cut) rolls cells and checkpoint back together, and the
@@ -137,10 +154,16 @@ class AggregateStore {
                                const AggCell&)>& fn) const;
   absl::Status Flush();
 
+  // A RocksDB integer property ("rocksdb.num-files-at-level0", ...) of the cells family
+  // (cells = true) or the record states; std::nullopt if unknown. For benchmarks and metrics.
+  std::optional<uint64_t> GetIntProperty(const std::string& name, bool cells) const;
+
  private:
   AggregateStore() = default;
   std::unique_ptr<rocksdb::Env> mem_env_;
   std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* states_cf_ = nullptr;  // owned by db_ (default family)
+  rocksdb::ColumnFamilyHandle* cells_cf_ = nullptr;   // destroyed before db_ closes
 };
 
 }  // namespace fieldsync

@@ -8,19 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
+#include "server/storage/rocks_status.h"
 
 namespace fieldsync {
 namespace {
-
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  std::string msg = absl::StrCat(what, ": ", s.ToString());
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
-  return absl::InternalError(msg);
-}
 
 BackupSummary Summarise(const rocksdb::BackupInfo& info) {
   return BackupSummary{info.backup_id, info.timestamp, info.size, info.number_files};

@@ -71,6 +71,7 @@ std::string MetaKey(std::string_view name) { return Tagged(kMeta, name); }
 std::string DeviceKey(std::string_view device_id) { return Tagged(kDevice, device_id); }
 std::string TokenKey(std::string_view token_hash) { return Tagged(kToken, token_hash); }
 std::string DeviceStateKey(std::string_view device_id) { return Tagged(kDeviceState, device_id); }
+std::string RetiredTokenKey(std::string_view device_id) { return Tagged(kRetiredToken, device_id); }
 
 std::string FormPrefix(std::string_view form_id) {
   std::string k(1, kForm);

@@ -19,6 +19,9 @@
 //   'n' code_hash                             -> EnrollmentCode (one-time enrollment codes)
 //   'l' be64(index)                           -> audit entry, encoded by server/audit
 //   'm' "audit_head"                          -> be64(count) sha256hex(last entry) (not be64 only)
+//   'b' device_id                             -> be64(valid_until_ms) sha256hex(token): the
+//                                                token before the last rotation, for bundle
+//                                                verification only (never authentication)
 #ifndef FIELDSYNC_SERVER_STORAGE_KEYS_H_
 #define FIELDSYNC_SERVER_STORAGE_KEYS_H_
 
@@ -42,6 +45,7 @@ inline constexpr char kQuarantine = 'q';
 inline constexpr char kConflict = 'x';
 inline constexpr char kEnrollmentCode = 'n';
 inline constexpr char kAudit = 'l';
+inline constexpr char kRetiredToken = 'b';
 
 // Meta names.
 inline constexpr std::string_view kHeadSeq = "head_seq";
@@ -103,6 +107,7 @@ std::string ConflictKey(std::string_view record_id, std::string_view device_id, 
 std::string EnrollmentCodeKey(std::string_view code_hash);
 
 std::string AuditKey(uint64_t index);
+std::string RetiredTokenKey(std::string_view device_id);
 std::optional<uint64_t> ParseAuditKey(std::string_view key);
 
 // The smallest key greater than every key that starts with `prefix` (for upper bounds).

@@ -11,21 +11,10 @@
 #include "server/common/status.h"
 #include "server/storage/codec.h"
 #include "server/storage/keys.h"
+#include "server/storage/rocks_status.h"
 
 namespace fieldsync {
 namespace {
-
-// RocksDB statuses never leave this file.
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  std::string msg = absl::StrCat(what, ": ", s.ToString());
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(msg);
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
-  return absl::InternalError(msg);
-}
 
 template <typename T>
 absl::StatusOr<std::optional<T>> GetDecoded(rocksdb::DB* db, const std::string& key,
@@ -215,6 +204,16 @@ void Store::Batch::PutAuditHead(uint64_t count, std::string_view last_hash) {
   v.append(last_hash.data(), last_hash.size());
   batch_->Put(keys::MetaKey(keys::kAuditHead), v).PermitUncheckedError();
 }
+void Store::Batch::PutRetiredToken(std::string_view device_id, std::string_view token_hash,
+                                   int64_t valid_until_ms) {
+  std::string v;
+  keys::PutBigEndian64(&v, static_cast<uint64_t>(valid_until_ms));
+  v.append(token_hash.data(), token_hash.size());
+  batch_->Put(keys::RetiredTokenKey(device_id), v).PermitUncheckedError();
+}
+void Store::Batch::DeleteRetiredToken(std::string_view device_id) {
+  batch_->Delete(keys::RetiredTokenKey(device_id)).PermitUncheckedError();
+}
 int Store::Batch::Count() const { return batch_->Count(); }
 size_t Store::Batch::ByteSize() const { return batch_->GetDataSize(); }
 
@@ -315,6 +314,21 @@ absl::StatusOr<std::optional<Store::AuditHead>> Store::GetAuditHead() const {
   if (!keys::GetBigEndian64(&in, &head.count)) return absl::DataLossError("corrupt audit head");
   head.last_hash = std::string(in);
   return std::optional<AuditHead>(std::move(head));
+}
+
+absl::StatusOr<std::optional<Store::RetiredToken>> Store::GetRetiredToken(
+    std::string_view device_id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys::RetiredTokenKey(device_id), &value);
+  if (s.IsNotFound()) return std::optional<RetiredToken>();
+  FS_RETURN_IF_ERROR(FromRocks(s, "reading retired token"));
+  std::string_view in(value);
+  uint64_t until = 0;
+  if (!keys::GetBigEndian64(&in, &until)) return absl::DataLossError("corrupt retired token");
+  RetiredToken t;
+  t.valid_until_ms = static_cast<int64_t>(until);
+  t.token_hash = std::string(in);
+  return std::optional<RetiredToken>(std::move(t));
 }
 
 // ---- Scans ---------------------------------------------------------------------------------

@@ -70,6 +70,11 @@ class Store {
     // Never used by the server (the audit log is append-only); lets tests simulate tampering.
     void DeleteAuditEntry(uint64_t index);
     void PutAuditHead(uint64_t count, std::string_view last_hash);
+    // The device's token hash before its last rotation, kept for verifying bundles it signed
+    // (see GetRetiredToken); replaces an earlier one.
+    void PutRetiredToken(std::string_view device_id, std::string_view token_hash,
+                         int64_t valid_until_ms);
+    void DeleteRetiredToken(std::string_view device_id);
     // Number of operations so far.
     int Count() const;
     // Bytes of the encoded batch.
@@ -107,6 +112,13 @@ class Store {
     std::string last_hash;
   };
   absl::StatusOr<std::optional<AuditHead>> GetAuditHead() const;
+  // The token hash a device held before its last rotation (std::nullopt if none); expiry is
+  // the caller's to check. Never indexed for authentication.
+  struct RetiredToken {
+    std::string token_hash;
+    int64_t valid_until_ms = 0;
+  };
+  absl::StatusOr<std::optional<RetiredToken>> GetRetiredToken(std::string_view device_id) const;
 
   // ---- Scans. ----
   // Receipts of `device_id` with device_seq >= since, ascending, at most `limit`.

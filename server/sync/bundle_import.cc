@@ -1,7 +1,9 @@
 #include "server/sync/bundle_import.h"
 
 #include <algorithm>
+#include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/hash.h"
 #include "server/common/status.h"
@@ -9,8 +11,43 @@
 
 namespace fieldsync {
 
-absl::StatusOr<BundleImportResult> BundleImporter::Import(std::string_view file) {
+namespace {
+
+// "mutations=3 applied=2 rejected=1 ..." (outcomes with a non-zero count).
+std::string Summary(const BundleImportResult& r, std::string_view file) {
+  std::map<Outcome, size_t> counts;
+  for (const auto& receipt : r.receipts) counts[receipt.outcome]++;
+  std::string out = absl::StrCat("mutations=", r.receipts.size());
+  for (const auto& [outcome, n] : counts) {
+    absl::StrAppend(&out, " ", absl::AsciiStrToLower(OutcomeName(outcome)), "=", n);
+  }
+  absl::StrAppend(&out, " acked_seq=", r.acked_device_seq, " bundle_sha256=", Sha256Hex(file));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<BundleImportResult> BundleImporter::Import(std::string_view file,
+                                                          const AuditContext& who) {
+  if (audit_ == nullptr) return absl::InternalError("no audit log: bundle imports are refused");
+  std::string device_id;
+  absl::StatusOr<BundleImportResult> result = Apply(file, &device_id);
+  AuditEvent event{who, kAuditBundleImport, device_id, ""};
+  if (result.ok()) {
+    event.detail = Summary(*result, file);
+  } else {
+    // The code only: a message may quote what the file claims.
+    event.detail = absl::StrCat("refused: ", absl::StatusCodeToString(result.status().code()),
+                                " bytes=", file.size());
+  }
+  FS_RETURN_IF_ERROR(audit_->Append(event).status());
+  return result;
+}
+
+absl::StatusOr<BundleImportResult> BundleImporter::Apply(std::string_view file,
+                                                         std::string* device_id) {
   FS_ASSIGN_OR_RETURN(bundle::FileHeader header, bundle::PeekHeader(file, limits_));
+  *device_id = header.device_id;
   if (header.kind != bundle::FileKind::kBundle) {
     return absl::InvalidArgumentError("this is a receipts file, not a bundle");
   }
@@ -25,7 +62,21 @@ absl::StatusOr<BundleImportResult> BundleImporter::Import(std::string_view file)
         "device ", device->device_id, " is revoked; its bundles are no longer accepted"));
   }
   FS_ASSIGN_OR_RETURN(std::string key, bundle::KeyFromTokenHash(device->token_hash));
-  FS_ASSIGN_OR_RETURN(v1::Bundle b, bundle::ReadBundle(file, key, limits_));
+  absl::StatusOr<v1::Bundle> read = bundle::ReadBundle(file, key, limits_);
+  if (!read.ok()) {
+    // Signed before the device's last token rotation, within the grace period
+    // (DeviceRegistryOptions::bundle_key_grace_ms)? The receipts are still signed with the
+    // current key: the device rotated, so it holds the new token.
+    FS_ASSIGN_OR_RETURN(std::optional<Store::RetiredToken> retired,
+                        store_->GetRetiredToken(device->device_id));
+    if (retired && clock_->NowMs() < retired->valid_until_ms) {
+      FS_ASSIGN_OR_RETURN(std::string old_key, bundle::KeyFromTokenHash(retired->token_hash));
+      absl::StatusOr<v1::Bundle> old = bundle::ReadBundle(file, old_key, limits_);
+      if (old.ok()) read = std::move(old);
+    }
+  }
+  if (!read.ok()) return read.status();
+  v1::Bundle b = *std::move(read);
 
   std::vector<Mutation> mutations;
   mutations.reserve(b.mutations_size());

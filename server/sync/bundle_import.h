@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/audit/audit_log.h"
 #include "server/bundle/bundle_codec.h"
 #include "server/common/clock.h"
 #include "server/common/model.h"
@@ -19,6 +20,9 @@
 #include "server/sync/push.h"
 
 namespace fieldsync {
+
+// The audit action of a bundle import (online or offline).
+inline constexpr char kAuditBundleImport[] = "bundle.import";
 
 struct BundleImportResult {
   std::string device_id;
@@ -36,21 +40,32 @@ class BundleImporter {
   BundleImporter(Store* store, PushCore* push, Clock* clock, bundle::BundleLimits limits = {})
       : store_(store), push_(push), clock_(clock), limits_(limits) {}
 
-  // Verifies `file` against the signing device's stored token hash and applies its mutations
+  // Every import is audited (who, the signing device as target, the mutation count and
+  // outcomes, the bundle's SHA-256; a refused import with the reason). Not owned; must outlive
+  // the importer. Without one, Import refuses with INTERNAL: no unaudited imports.
+  void set_audit(AuditLog* audit) { audit_ = audit; }
+
+  // Verifies `file` against the signing device's stored token hash (or, within the grace
+  // period after a token rotation, the previous one) and applies its mutations
   // in device_seq order, in batches of the push limit, each with the bundle's device report.
   // The device's role and scopes apply as for a live push. Per-mutation outcomes are receipts
   // (REJECTED, DUPLICATE, OUT_OF_ORDER for a gap before the bundle's first seq, ...), never an
   // error. Errors: INVALID_ARGUMENT (malformed, truncated, over a limit, or the signature does
   // not verify), NOT_FOUND (the device is unknown), FAILED_PRECONDITION (the device is
   // revoked), storage errors (UNAVAILABLE etc.: batches already applied stay applied and
-  // importing again is safe).
-  absl::StatusOr<BundleImportResult> Import(std::string_view file);
+  // importing again is safe); an error writing the audit entry (the import's effect stays,
+  // importing again is safe and audited again).
+  absl::StatusOr<BundleImportResult> Import(std::string_view file, const AuditContext& who);
 
  private:
+  // The import itself, without the audit entry; `*device_id` is set once the header names it.
+  absl::StatusOr<BundleImportResult> Apply(std::string_view file, std::string* device_id);
+
   Store* store_;
   PushCore* push_;
   Clock* clock_;
   bundle::BundleLimits limits_;
+  AuditLog* audit_ = nullptr;
 };
 
 }  // namespace fieldsync

@@ -1,12 +1,12 @@
 #include "server/sync/push.h"
 
 #include <map>
-#include <set>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
 #include "server/sync/merge.h"
+#include "server/sync/resolve.h"
 #include "server/sync/scope.h"
 
 namespace fieldsync {
@@ -33,30 +33,12 @@ PushCore::PushCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSe
 
 namespace {
 
-// Finishes allocated seqs on every exit path, so a failed write never stalls readers.
-class SeqReleaser {
- public:
-  SeqReleaser(CommitSequencer* s, std::vector<uint64_t>* seqs) : s_(s), seqs_(seqs) {}
-  ~SeqReleaser() {
-    for (uint64_t seq : *seqs_) s_->Finish(seq);
-  }
-
- private:
-  CommitSequencer* s_;
-  std::vector<uint64_t>* seqs_;
-};
-
 bool ValidRecordId(const std::string& id, size_t max_bytes) {
   if (id.empty() || id.size() > max_bytes) return false;
   for (unsigned char c : id) {
     if (c < 0x21 || c > 0x7e) return false;  // printable ASCII, no spaces
   }
   return true;
-}
-
-std::vector<ScopePair> WithFormWide(std::vector<ScopePair> pairs) {
-  pairs.push_back(FormWidePair());
-  return pairs;
 }
 
 }  // namespace
@@ -74,7 +56,7 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
   LockTable::Guard guard = locks_->Lock(lock_keys);
 
   BatchState st;
-  SeqReleaser releaser(sequencer_, &st.seqs);
+  SeqFinisher finisher(sequencer_, &st.seqs);
   st.now_ms = clock_->NowMs();
   FS_ASSIGN_OR_RETURN(st.device_state, store_->GetDeviceSyncState(device.device_id));
   {
@@ -144,8 +126,9 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
   return receipts;
 }
 
-Receipt PushCore::Quarantine(const Device& device, const Mutation& m, Receipt receipt,
-                             std::vector<FieldError> errors, std::string reason, BatchState* st) {
+void PushCore::Quarantine(const Device& device, const Mutation& m,
+                          const std::vector<FieldError>& errors, std::string reason,
+                          BatchState* st) {
   QuarantineEntry q;
   q.device_id = device.device_id;
   q.mutation = m;
@@ -154,8 +137,6 @@ Receipt PushCore::Quarantine(const Device& device, const Mutation& m, Receipt re
   q.received_ms = st->now_ms;
   st->batch.PutQuarantine(q);
   st->device_state.quarantined++;
-  receipt.errors = std::move(errors);
-  return receipt;
 }
 
 absl::StatusOr<bool> PushCore::Pseudonymize(const Mutation& plain, Mutation* out) const {
@@ -187,31 +168,34 @@ absl::StatusOr<bool> PushCore::Pseudonymize(const Mutation& plain, Mutation* out
   return true;
 }
 
-absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation& plain,
-                                           BatchState* st) {
-  // Plaintext pii values are only validated: everything stored, hashed or answered below
-  // uses `m`, where they are pseudonymised.
-  Mutation pseudonymised;
-  FS_ASSIGN_OR_RETURN(const bool replaced, Pseudonymize(plain, &pseudonymised));
-  const Mutation& m = replaced ? pseudonymised : plain;
-  Receipt receipt;
-  receipt.device_seq = m.device_seq;
-  receipt.record_id = m.record_id;
-  receipt.content_hash = ContentHash(m);
-  receipt.outcome = Outcome::kRejected;
+absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimits& limits,
+                                             const MutationToStage& in,
+                                             std::optional<Record>* current_slot,
+                                             CommitSequencer* sequencer, Store::Batch* batch,
+                                             std::vector<uint64_t>* seqs) {
+  const Mutation& m = *in.mutation;
+  const Device& device = *in.writer;
+  StagedMutation out;
+  out.receipt.device_seq = m.device_seq;
+  out.receipt.record_id = m.record_id;
+  out.receipt.content_hash = ContentHash(m);
+  out.receipt.outcome = Outcome::kRejected;
   auto reject = [&](std::string reason, std::vector<FieldError> errors) {
-    return Quarantine(device, m, receipt, std::move(errors), std::move(reason), st);
+    out.quarantine = true;
+    out.reason = std::move(reason);
+    out.receipt.errors = std::move(errors);
+    return std::move(out);
   };
 
-  if (!ValidRecordId(m.record_id, limits_.max_record_id_bytes)) {
+  if (!ValidRecordId(m.record_id, limits.max_record_id_bytes)) {
     return reject("invalid",
-                  {{"record_id", absl::StrCat("must be 1 to ", limits_.max_record_id_bytes,
+                  {{"record_id", absl::StrCat("must be 1 to ", limits.max_record_id_bytes,
                                               " printable ASCII characters")}});
   }
   if (m.op != MutationOp::kUpsert && m.op != MutationOp::kDelete) {
     return reject("invalid", {{"op", "must be UPSERT or DELETE"}});
   }
-  auto schema_or = forms_->Get(m.form_id, m.form_version);
+  auto schema_or = forms->Get(m.form_id, m.form_version);
   if (!schema_or.ok()) {
     if (schema_or.status().code() != absl::StatusCode::kNotFound) return schema_or.status();
     return reject("unknown_form", {{"form_id", absl::StrCat("form '", m.form_id, "' version ",
@@ -224,98 +208,92 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
   if (m.op == MutationOp::kDelete && !m.fields.empty()) {
     return reject("invalid", {{"fields", "a delete carries no fields"}});
   }
-  if (auto errors = schema.CheckValues(plain.fields, limits_.record); !errors.empty()) {
-    Pseudonymizer::ScrubErrors(schema.form(), plain.fields, &errors);
-    return reject("invalid", std::move(errors));
-  }
-
-  std::optional<Record>& slot = st->records[m.record_id];
-  const Record* current = slot ? &*slot : nullptr;
-  std::vector<ScopePair> scope_before;
-  if (current != nullptr) {
-    scope_before = schema.ScopeOf(current->fields);
-    // Answered as if the record did not exist, so an edit or delete learns nothing of another
-    // scope; only a create, which would succeed on a free id, is refused as outside the scope
-    // (the answer a create in a scope the device does not hold gets).
-    if (!InScope(device, scope_before)) {
-      MergeResult absent = Merge(schema.form(), nullptr, m, receipt.content_hash, device.device_id,
-                                 st->now_ms, device.role);
-      if (absent.outcome == Outcome::kRejected) {
-        return reject(absent.reject_reason, std::move(absent.errors));
-      }
-      return reject("scope", {{"", "record is outside your scope"}});
+  if (in.plaintext_fields != nullptr) {
+    if (auto errors = schema.CheckValues(*in.plaintext_fields, limits.record); !errors.empty()) {
+      Pseudonymizer::ScrubErrors(schema.form(), *in.plaintext_fields, &errors);
+      return reject("invalid", std::move(errors));
+    }
+  } else {
+    // Pseudonyms are not the values the form constrains: check every other field.
+    FieldMap checkable;
+    for (const auto& [name, value] : m.fields) {
+      const FieldDef* def = schema.form().FindField(name);
+      if (def == nullptr || !def->pii) checkable.emplace(name, value);
+    }
+    if (auto errors = schema.CheckValues(checkable, limits.record); !errors.empty()) {
+      return reject("invalid", std::move(errors));
     }
   }
 
-  MergeResult res = Merge(schema.form(), current, m, receipt.content_hash, device.device_id,
-                          st->now_ms, device.role);
+  const Record* current = *current_slot ? &**current_slot : nullptr;
+  if (current != nullptr && !InScope(device, schema.ScopeOf(current->fields))) {
+    // Answered as if the record did not exist, so an edit or delete learns nothing of another
+    // scope; only a create, which would succeed on a free id, is refused as outside the scope
+    // (the answer a create in a scope the device does not hold gets).
+    MergeResult absent = Merge(schema.form(), nullptr, m, out.receipt.content_hash,
+                               device.device_id, in.now_ms, device.role);
+    if (absent.outcome == Outcome::kRejected) {
+      return reject(absent.reject_reason, std::move(absent.errors));
+    }
+    return reject("scope", {{"", "record is outside your scope"}});
+  }
+
+  MergeResult res = Merge(schema.form(), current, m, out.receipt.content_hash, device.device_id,
+                          in.now_ms, device.role);
   if (res.outcome == Outcome::kRejected) {
     return reject(res.reject_reason, std::move(res.errors));
   }
   if (res.quarantine_as_conflict) {
-    receipt.outcome = Outcome::kConflict;
-    receipt.record_version = res.record.version;
-    return Quarantine(device, m, receipt, std::move(res.errors), res.reject_reason, st);
+    out.receipt.outcome = Outcome::kConflict;
+    out.receipt.record_version = res.record.version;
+    return reject(res.reject_reason, std::move(res.errors));
   }
-
-  std::vector<ScopePair> scope_after = schema.ScopeOf(res.record.fields);
   if (res.changed) {
     if (!res.record.deleted) {
       if (auto errors = schema.CheckRequired(res.record.fields); !errors.empty()) {
         return reject("invalid", std::move(errors));
       }
     }
-    if (!InScope(device, scope_after)) {
+    if (!InScope(device, schema.ScopeOf(res.record.fields))) {
       return reject("scope", {{"", "record is outside your scope"}});
     }
-    const uint64_t seq = sequencer_->Allocate();
-    st->seqs.push_back(seq);
-    res.record.seq = seq;
-
-    ChangeEntry change;
-    change.seq = seq;
-    change.record_id = m.record_id;
-    change.form_id = m.form_id;
-    change.form_version = res.record.form_version;
-    change.version = res.record.version;
-    change.created = current == nullptr;
-    change.deleted_before = current != nullptr && current->deleted;
-    change.deleted_after = res.record.deleted;
-    change.changes = std::move(res.field_changes);
-    change.scope_before = scope_before;
-    change.scope_after = scope_after;
-    change.device_id = device.device_id;
-    change.commit_time_ms = st->now_ms;
-
-    // Per-scope change index: move the record's entries to the new seq under every
-    // coordinate it had or has; a coordinate it left keeps an exit entry at the new seq.
-    std::set<ScopePair> pairs;
-    if (current != nullptr) {
-      for (const auto& p : WithFormWide(scope_before)) {
-        st->batch.DeleteScopeIndex(m.form_id, p, current->seq);
-        pairs.insert(p);
-      }
-    }
-    for (const auto& p : WithFormWide(scope_after)) pairs.insert(p);
-    for (const auto& p : pairs) st->batch.PutScopeIndex(m.form_id, p, seq, m.record_id);
-
-    st->batch.PutRecord(res.record);
-    st->batch.PutChange(change);
-    receipt.seq = seq;
+    out.receipt.seq = StageRecordChange(schema, current, &res.record, std::move(res.field_changes),
+                                        device.device_id, in.now_ms, sequencer, batch, seqs);
   } else if (res.metadata_changed) {
-    st->batch.PutRecord(res.record);
+    batch->PutRecord(res.record);
   }
   for (auto& c : res.conflicts) {
     c.seq = res.record.seq;
-    st->batch.PutConflict(c);
+    batch->PutConflict(c);
   }
-  st->device_state.conflicts += res.conflicts.size();
+  out.conflicts_opened = res.conflicts.size();
+  out.receipt.outcome = res.outcome;
+  out.receipt.record_version = res.record.version;
+  out.receipt.conflict_fields = std::move(res.conflict_fields);
+  if (res.changed || res.metadata_changed) *current_slot = std::move(res.record);
+  return out;
+}
 
-  receipt.outcome = res.outcome;
-  receipt.record_version = res.record.version;
-  receipt.conflict_fields = std::move(res.conflict_fields);
-  if (res.changed || res.metadata_changed) slot = std::move(res.record);
-  return receipt;
+absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation& plain,
+                                           BatchState* st) {
+  // Plaintext pii values are only validated: everything stored, hashed or answered uses `m`,
+  // where they are pseudonymised.
+  Mutation pseudonymised;
+  FS_ASSIGN_OR_RETURN(const bool replaced, Pseudonymize(plain, &pseudonymised));
+  const Mutation& m = replaced ? pseudonymised : plain;
+  MutationToStage in;
+  in.writer = &device;
+  in.mutation = &m;
+  in.plaintext_fields = &plain.fields;
+  in.now_ms = st->now_ms;
+  FS_ASSIGN_OR_RETURN(StagedMutation staged,
+                      StageMutation(forms_, limits_, in, &st->records[m.record_id], sequencer_,
+                                    &st->batch, &st->seqs));
+  if (staged.quarantine) {
+    Quarantine(device, m, staged.receipt.errors, std::move(staged.reason), st);
+  }
+  st->device_state.conflicts += staged.conflicts_opened;
+  return std::move(staged.receipt);
 }
 
 absl::StatusOr<ReceiptList> PushCore::ListReceipts(const Device& device, uint64_t since,

@@ -4,6 +4,8 @@
 #ifndef FIELDSYNC_SERVER_SYNC_PUSH_H_
 #define FIELDSYNC_SERVER_SYNC_PUSH_H_
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,6 +24,45 @@ struct PushLimits {
   size_t max_record_id_bytes = 128;
   RecordLimits record;
 };
+
+// One mutation's validation and apply step: DESIGN.md "Push: apply rules" 3-6 for a mutation
+// whose device_seq is the next one. Shared by PushCore (live pushes and bundles) and
+// QuarantineReplayer, so a replayed mutation meets exactly the checks of a pushed one: record
+// id, op, form and version, delete shape, field values, the writer's scopes before and after,
+// the merge rules and required fields.
+struct MutationToStage {
+  const Device* writer = nullptr;  // its role and scopes apply
+  // The mutation as stored, merged and hashed (pii values already pseudonymised).
+  const Mutation* mutation = nullptr;
+  // The values to validate: the plaintext before pseudonymisation (a live push), or nullptr
+  // when only the stored values exist (a replay): pii values are then taken as stored, since
+  // a pseudonym cannot be re-checked.
+  const FieldMap* plaintext_fields = nullptr;
+  int64_t now_ms = 0;
+};
+
+struct StagedMutation {
+  // content_hash, outcome, record_version, seq (0 when nothing changed), conflict_fields; with
+  // `quarantine` the outcome is REJECTED (or CONFLICT for an append-only conflict) and errors.
+  Receipt receipt;
+  // Nothing was staged: the mutation belongs in quarantine with `reason` and receipt.errors.
+  bool quarantine = false;
+  std::string reason;
+  // Conflict entries staged (the writer's open-conflict counter grows by this).
+  size_t conflicts_opened = 0;
+};
+
+// Validates `in` against its form version and, if it is valid, stages its effect into `batch`
+// (record, change-log entry, scope index moves, conflict entries; not the receipt, the device
+// state or quarantine, which are the caller's) and replaces `*current` (the record's state
+// before, nullopt if absent) with the new state. Seqs allocated are appended to `*seqs`; the
+// caller Finish()es them after the write. Errors only from the form registry (not NOT_FOUND);
+// every invalid mutation is a result with quarantine == true.
+absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimits& limits,
+                                             const MutationToStage& in,
+                                             std::optional<Record>* current,
+                                             CommitSequencer* sequencer, Store::Batch* batch,
+                                             std::vector<uint64_t>* seqs);
 
 struct ReceiptList {
   std::vector<Receipt> receipts;
@@ -59,8 +100,8 @@ class PushCore {
   // Copies `plain` into `*out` with its pii values pseudonymised; false (and `*out` untouched)
   // if it carries no pii value.
   absl::StatusOr<bool> Pseudonymize(const Mutation& plain, Mutation* out) const;
-  Receipt Quarantine(const Device& device, const Mutation& m, Receipt receipt,
-                     std::vector<FieldError> errors, std::string reason, BatchState* st);
+  void Quarantine(const Device& device, const Mutation& m, const std::vector<FieldError>& errors,
+                  std::string reason, BatchState* st);
 
   Store* store_;
   FormRegistry* forms_;

@@ -1,7 +1,7 @@
 // Quarantine replay and discard (DESIGN.md "Push: apply rules" 3: admins list, fix the form,
-// replay). A replayed mutation is re-validated and applied by the same rules as push (Merge(),
-// conflicts included) and committed through the same machinery (see resolve.h), leaving
-// quarantine in the same batch as its effect.
+// replay). A replayed mutation is re-validated and applied by the very step a live push takes
+// (push.h StageMutation: the same checks, Merge() and conflicts) and committed through the same
+// machinery (see resolve.h), leaving quarantine in the same batch as its effect.
 #ifndef FIELDSYNC_SERVER_SYNC_REPLAY_H_
 #define FIELDSYNC_SERVER_SYNC_REPLAY_H_
 
@@ -15,6 +15,7 @@
 #include "server/storage/store.h"
 #include "server/sync/commit_sequencer.h"
 #include "server/sync/lock_table.h"
+#include "server/sync/push.h"
 #include "server/sync/resolve.h"
 
 namespace fieldsync {
@@ -35,6 +36,10 @@ class QuarantineReplayer {
   // None of the pointers is owned; all must outlive this object.
   QuarantineReplayer(Store* store, FormRegistry* forms, LockTable* locks,
                      CommitSequencer* sequencer, Clock* clock, RecordLimits limits = {});
+  // With the push limits of the engine (record id length included), so replay and push
+  // check the same bounds.
+  QuarantineReplayer(Store* store, FormRegistry* forms, LockTable* locks,
+                     CommitSequencer* sequencer, Clock* clock, PushLimits limits);
 
   // Replays the quarantined mutation (device_id, device_seq) as a write of that device (its
   // current role and scopes), validated against the form version named in the mutation, or
@@ -59,7 +64,7 @@ class QuarantineReplayer {
   LockTable* locks_;
   CommitSequencer* sequencer_;
   Clock* clock_;
-  RecordLimits limits_;
+  PushLimits limits_;
 };
 
 }  // namespace fieldsync

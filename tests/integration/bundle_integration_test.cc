@@ -5,7 +5,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <random>
 #include <set>
 
 #include "fieldsync/v1/bundle.grpc.pb.h"
@@ -218,12 +221,13 @@ class BundleServiceTest : public ProxyAndBundleTest {
     return *file;
   }
   grpc::Status Import(const std::string& token, const std::string& file,
-                      v1::ImportBundleResponse* resp) {
+                      v1::ImportBundleResponse* resp, const std::string& request_id = "") {
     TestClient c(server_->target(), token);
     auto stub = v1::BundleService::NewStub(c.channel());
     v1::ImportBundleRequest req;
     req.set_bundle(file);
     auto ctx = c.Context();
+    if (!request_id.empty()) ctx->AddMetadata("x-request-id", request_id);
     return stub->ImportBundle(ctx.get(), req, resp);
   }
 };
@@ -283,6 +287,82 @@ TEST_F(BundleServiceTest, RevokedDeviceBundleIsRefused) {
   grpc::Status s = Import(admin_, file, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("revoked"));
+}
+
+// A bundle over the gRPC message cap (4 MiB) has no online path; `fieldsyncd bundle import`
+// takes it offline through the same importer. Photos are seeded random text, so the
+// compressed bundle stays over the cap.
+TEST_F(BundleServiceTest, OfflineImportTakesABundleOverTheMessageCapExactlyOnce) {
+  constexpr int kCount = 2200;
+  std::mt19937 rng(20261128);
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<v1::Mutation> ms = Creates(1, kCount);
+  for (auto& m : ms) {
+    std::string photo(3000, ' ');
+    for (char& c : photo) c = alphabet[rng() % alphabet.size()];
+    (*m.mutable_fields())["photo"] = Text(photo);
+  }
+  const std::string file = Bundle(ms, tab_);
+  ASSERT_GT(file.size(), 4u << 20);
+  v1::ImportBundleResponse resp;
+  EXPECT_EQ(Import(admin_, file, &resp).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);
+  const std::string path = dir_.Sub("big.fsbundle");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(file.data(), static_cast<std::streamsize>(file.size()));
+    ASSERT_TRUE(out.good());
+  }
+  const std::string receipts_path = dir_.Sub("big.receipts");
+  auto [status, out] = server_->RunCommand({"bundle", "import", path, "--receipts-out",
+                                            receipts_path, "--pii-key-file", TestPiiKeyFile()});
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_THAT(out, HasSubstr("APPLIED\t2200"));
+  std::ifstream rin(receipts_path, std::ios::binary);
+  const std::string receipts_file((std::istreambuf_iterator<char>(rin)),
+                                  std::istreambuf_iterator<char>());
+  auto back = bundle::ReadReceipts(receipts_file, bundle::KeyFromToken(tab_));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->receipts_size(), kCount);
+  EXPECT_EQ(back->acked_device_seq(), static_cast<uint64_t>(kCount));
+
+  // Twice: every receipt DUPLICATE, nothing changes.
+  auto [status2, out2] = server_->RunCommand({"bundle", "import", path});
+  ASSERT_EQ(status2, 0) << out2;
+  EXPECT_THAT(out2, HasSubstr("DUPLICATE\t2200"));
+  EXPECT_THAT(out2, ::testing::Not(HasSubstr("APPLIED")));
+  // Both imports are in the audit log, by the operator, with the device and the count.
+  auto [astatus, audit] = server_->RunCommand({"audit", "list"});
+  ASSERT_EQ(astatus, 0);
+  EXPECT_THAT(audit, HasSubstr("cli\toperator\tbundle.import\ttab-ninewa\tmutations=2200 "
+                               "applied=2200"));
+  EXPECT_THAT(audit, HasSubstr("bundle.import\ttab-ninewa\tmutations=2200 duplicate=2200"));
+
+  ASSERT_TRUE(server_->Start()) << server_->log();
+  TestClient admin(server_->target(), admin_);
+  PullResult pulled = admin.Pull("");
+  ASSERT_TRUE(pulled.status.ok()) << pulled.status.error_message();
+  auto by_id = ById(pulled.records);
+  ASSERT_EQ(by_id.size(), static_cast<size_t>(kCount));
+  for (const auto& [id, r] : by_id) {
+    EXPECT_EQ(r.version(), 1u) << id;
+    EXPECT_EQ(r.fields().at("photo").text().size(), 3000u) << id;
+  }
+  // One change each (version 1): the second import applied nothing.
+  std::set<uint64_t> seqs;
+  for (const auto& [id, r] : by_id) seqs.insert(r.seq());
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kCount));
+}
+
+TEST_F(BundleServiceTest, OnlineImportIsAuditedWithTheCallersRequestId) {
+  v1::ImportBundleResponse resp;
+  ASSERT_TRUE(Import(admin_, Bundle(Creates(1, 4), tab_), &resp, "req-bundle-42").ok());
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);
+  auto [status, audit] = server_->RunCommand({"audit", "list"});
+  ASSERT_EQ(status, 0);
+  EXPECT_THAT(audit, HasSubstr("admin\tadmin\tbundle.import\ttab-ninewa\tmutations=4 applied=4"));
+  EXPECT_THAT(audit, HasSubstr("\treq-bundle-42\t"));
 }
 
 }  // namespace

@@ -402,11 +402,10 @@ int CmdImportCsv(Client* c, const Config& cfg, const std::vector<std::string>& a
   std::vector<client::Fields> valid;
   std::vector<int> valid_lines;
   int bad = 0;
+  std::map<int, std::vector<std::string>> problems;  // by line
   for (size_t i = 1; i < rows.size(); ++i) {
     const CsvRow& row = rows[i];
-    auto report = [&](const std::string& why) {
-      std::cout << args[2] << ":" << row.line << ": " << why << "\n";
-    };
+    auto report = [&](const std::string& why) { problems[row.line].push_back(why); };
     if (!row.error.empty()) {
       report(row.error);
       ++bad;
@@ -446,15 +445,16 @@ int CmdImportCsv(Client* c, const Config& cfg, const std::vector<std::string>& a
       const absl::Status& s = results[i].status();
       if (s.code() == absl::StatusCode::kResourceExhausted) return Fail(s, cfg);
       auto errors = client::FieldErrorsOf(s);
-      if (errors.empty()) {
-        std::cout << args[2] << ":" << valid_lines[i] << ": " << s.message() << "\n";
-      }
+      if (errors.empty()) problems[valid_lines[i]].push_back(std::string(s.message()));
       for (const auto& e : errors) {
-        std::cout << args[2] << ":" << valid_lines[i] << ": field " << e.field << ": "
-                  << e.description << "\n";
+        problems[valid_lines[i]].push_back(absl::StrCat("field ", e.field, ": ", e.description));
       }
       ++bad;
     }
+  }
+  // Both passes' problems, in line order.
+  for (const auto& [line, whys] : problems) {
+    for (const auto& why : whys) std::cout << args[2] << ":" << line << ": " << why << "\n";
   }
   std::cout << "imported " << imported << " of " << rows.size() - 1 << " rows";
   if (bad > 0) std::cout << "; " << bad << " rows with errors (fix them and import those again)";

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
 #include "server/storage/keys.h"
+#include "server/storage/rocks_status.h"
 
 namespace fieldsync {
 namespace {
@@ -26,13 +27,9 @@ using keys::PutLengthPrefixed;
 
 constexpr char kCellsFamily[] = "cells";
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  std::string msg = absl::StrCat("aggregate store: ", what, ": ", s.ToString());
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(msg);
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
-  return absl::InternalError(msg);
+// The shared mapping (rocks_status.h), naming this store in the message.
+absl::Status AggFromRocks(const rocksdb::Status& s, absl::string_view what) {
+  return FromRocks(s, absl::StrCat("aggregate store: ", what));
 }
 
 absl::Status Corrupt(absl::string_view what) {
@@ -321,9 +318,9 @@ absl::StatusOr<std::unique_ptr<AggregateStore>> AggregateStore::Open(
     // the folder stays refused until it is deleted.
     rocksdb::DB* old = nullptr;
     FS_RETURN_IF_ERROR(
-        FromRocks(rocksdb::DB::OpenForReadOnly(
-                      rocksdb::Options(dbo, rocksdb::ColumnFamilyOptions()), options.path, &old),
-                  absl::StrCat("opening ", options.path)));
+        AggFromRocks(rocksdb::DB::OpenForReadOnly(
+                         rocksdb::Options(dbo, rocksdb::ColumnFamilyOptions()), options.path, &old),
+                     absl::StrCat("opening ", options.path)));
     std::string v;
     const bool old_checkpoint =
         old->Get(rocksdb::ReadOptions(), keys::agg::AggMetaKey(keys::agg::kCheckpoint), &v).ok();
@@ -340,8 +337,8 @@ absl::StatusOr<std::unique_ptr<AggregateStore>> AggregateStore::Open(
       {kCellsFamily, cells}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  FS_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(dbo, options.path, families, &handles, &db),
-                               absl::StrCat("opening ", options.path)));
+  FS_RETURN_IF_ERROR(AggFromRocks(rocksdb::DB::Open(dbo, options.path, families, &handles, &db),
+                                  absl::StrCat("opening ", options.path)));
   store->db_.reset(db);
   store->states_cf_ = handles[0];
   store->cells_cf_ = handles[1];
@@ -393,14 +390,14 @@ absl::Status AggregateStore::Write(Batch& batch, bool sync) {
   for (const auto& op : batch.ops_) {
     rocksdb::ColumnFamilyHandle* cf = op.cells ? cells_cf_ : states_cf_;
     if (op.del) {
-      FS_RETURN_IF_ERROR(FromRocks(wb.Delete(cf, op.key), "batch"));
+      FS_RETURN_IF_ERROR(AggFromRocks(wb.Delete(cf, op.key), "batch"));
     } else {
-      FS_RETURN_IF_ERROR(FromRocks(wb.Put(cf, op.key, op.value), "batch"));
+      FS_RETURN_IF_ERROR(AggFromRocks(wb.Put(cf, op.key, op.value), "batch"));
     }
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, &wb), "write");
+  return AggFromRocks(db_->Write(wo, &wb), "write");
 }
 
 absl::StatusOr<AggCheckpoint> AggregateStore::GetCheckpoint() const {
@@ -408,7 +405,7 @@ absl::StatusOr<AggCheckpoint> AggregateStore::GetCheckpoint() const {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cells_cf_,
                                keys::agg::AggMetaKey(keys::agg::kCheckpoint), &v);
   if (s.IsNotFound()) return AggCheckpoint{};
-  FS_RETURN_IF_ERROR(FromRocks(s, "reading checkpoint"));
+  FS_RETURN_IF_ERROR(AggFromRocks(s, "reading checkpoint"));
   AggCheckpoint c;
   std::string_view in(v);
   uint64_t t;
@@ -426,7 +423,7 @@ absl::StatusOr<std::optional<AggRecordState>> AggregateStore::GetRecordState(
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), states_cf_, keys::agg::AggRecordKey(form_id, record_id), &v);
   if (s.IsNotFound()) return std::optional<AggRecordState>();
-  FS_RETURN_IF_ERROR(FromRocks(s, "reading record state"));
+  FS_RETURN_IF_ERROR(AggFromRocks(s, "reading record state"));
   FS_ASSIGN_OR_RETURN(AggRecordState state, DecodeRecordState(v));
   return std::optional<AggRecordState>(std::move(state));
 }
@@ -440,7 +437,7 @@ absl::StatusOr<std::optional<AggCell>> AggregateStore::GetCell(std::string_view 
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cells_cf_,
                                keys::agg::CellKey(form_id, aggregation, scope, bucket, group), &v);
   if (s.IsNotFound()) return std::optional<AggCell>();
-  FS_RETURN_IF_ERROR(FromRocks(s, "reading cell"));
+  FS_RETURN_IF_ERROR(AggFromRocks(s, "reading cell"));
   FS_ASSIGN_OR_RETURN(AggCell cell, DecodeCell(v));
   return std::optional<AggCell>(std::move(cell));
 }
@@ -457,7 +454,7 @@ absl::StatusOr<std::vector<std::string>> AggregateStore::ListScopes(
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     out.emplace_back(View(it->key()).substr(prefix.size()));
   }
-  FS_RETURN_IF_ERROR(FromRocks(it->status(), "listing scopes"));
+  FS_RETURN_IF_ERROR(AggFromRocks(it->status(), "listing scopes"));
   return out;
 }
 
@@ -486,7 +483,7 @@ absl::Status AggregateStore::ScanCells(
     FS_ASSIGN_OR_RETURN(AggCell cell, DecodeCell(View(it->value())));
     if (!fn(bucket, rest, cell)) break;
   }
-  return FromRocks(it->status(), "scanning cells");
+  return AggFromRocks(it->status(), "scanning cells");
 }
 
 absl::Status AggregateStore::ScanAllCells(
@@ -509,11 +506,11 @@ absl::Status AggregateStore::ScanAllCells(
     FS_ASSIGN_OR_RETURN(AggCell cell, DecodeCell(View(it->value())));
     fn(scope, bucket, rest, cell);
   }
-  return FromRocks(it->status(), "scanning cells");
+  return AggFromRocks(it->status(), "scanning cells");
 }
 
 absl::Status AggregateStore::Flush() {
-  return FromRocks(db_->Flush(rocksdb::FlushOptions(), {states_cf_, cells_cf_}), "flush");
+  return AggFromRocks(db_->Flush(rocksdb::FlushOptions(), {states_cf_, cells_cf_}), "flush");
 }
 
 std::optional<uint64_t> AggregateStore::GetIntProperty(const std::string& name, bool cells) const {

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 
 echo "== build (RelWithDebInfo) =="
 scripts/build.sh build -DFIELDSYNC_BUILD_TESTS=ON -DFIELDSYNC_BUILD_BENCH=ON -DFIELDSYNC_SANITIZE=OFF
@@ -13,8 +13,8 @@ echo "== tests =="
 ctest --test-dir build --no-tests=error --output-on-failure --timeout 600 -j2
 
 if [ "${FIELDSYNC_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== fuzz (libFuzzer + ASan + UBSan, clang, ${FIELDSYNC_FUZZ_SECONDS:-20} s per target) =="
-  tests/fuzz/run-fuzz.sh "${FIELDSYNC_FUZZ_SECONDS:-20}"
+  echo "== fuzz (libFuzzer + ASan + UBSan, clang, ${FIELDSYNC_FUZZ_SECONDS:-10} s per target) =="
+  tests/fuzz/run-fuzz.sh "${FIELDSYNC_FUZZ_SECONDS:-10}"
 fi
 
 if [ "${FIELDSYNC_SKIP_SANITIZERS:-0}" != 1 ]; then

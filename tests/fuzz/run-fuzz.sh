@@ -13,7 +13,7 @@ targets=("$@")
 dir="${FIELDSYNC_FUZZ_BUILD_DIR:-build-fuzz}"
 if [ ! -f "$dir/CMakeCache.txt" ]; then
   CXX=clang++ cmake -S . -B "$dir" -DFIELDSYNC_FUZZ=ON -DFIELDSYNC_BUILD_TESTS=OFF \
-    -DFIELDSYNC_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" >/dev/null
+    -DFIELDSYNC_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only" >/dev/null
 fi
 cmake --build "$dir" -j"$(nproc)" --target "${targets[@]}"
 bin_dir="$(cd "$dir" && pwd)/tests/fuzz"

@@ -104,7 +104,11 @@ absl::StatusOr<size_t> AggregationConsumer::ConsumeLocked() {
 
     auto key = std::make_pair(c.form_id, c.record_id);
     auto sit = page.states.find(key);
-    if (sit == page.states.end()) {
+    if (sit == page.states.end() && c.created) {
+      // The change created the record: there is no earlier contribution to retract, so no
+      // read of the store (most of a peak's changes are creations).
+      sit = page.states.emplace(key, AggRecordState{}).first;
+    } else if (sit == page.states.end()) {
       auto stored = store_->GetRecordState(c.form_id, c.record_id);
       if (!stored.ok()) return fail(stored.status());
       sit = page.states.emplace(key, stored->value_or(AggRecordState{})).first;

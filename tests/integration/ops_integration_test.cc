@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -138,7 +139,7 @@ TEST_F(OpsIntegrationTest, HealthCheckCommandAndJsonLogs) {
 TEST_F(OpsIntegrationTest, DashboardInHeadlessChromiumMarksSyncedAndSilentDevices) {
   const char* chromium = "/usr/bin/chromium";
   if (access(chromium, X_OK) != 0) GTEST_SKIP() << "chromium is not installed";
-  Boot({"--silent-after-ms", "1500"});
+  Boot({"--silent-after-ms", "3000"});
   Sync(quiet_token_, 1, "hh-quiet-1");
   // Wait (polling the real server) until the quiet device has been silent past the threshold.
   auto status_of = [&](const std::string& id) {
@@ -155,6 +156,16 @@ TEST_F(OpsIntegrationTest, DashboardInHeadlessChromiumMarksSyncedAndSilentDevice
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   Sync(tab_token_, 1, "hh-fresh-1");
+  // While Chromium starts and renders (seconds on a loaded machine), the fresh tablet keeps
+  // pulling, so it stays seen and in sync whatever the machine's speed.
+  std::atomic<bool> done{false};
+  std::thread keep_fresh([&] {
+    TestClient c(server_->target(), tab_token_);
+    while (!done) {
+      c.Pull("");
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a device's pull cadence
+    }
+  });
 
   const std::string url = "http://127.0.0.1:" + std::to_string(server_->admin_port()) + "/";
   const std::string profile = dir_.Sub("chromium-profile");
@@ -163,6 +174,8 @@ TEST_F(OpsIntegrationTest, DashboardInHeadlessChromiumMarksSyncedAndSilentDevice
                " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage"
                " --no-first-run --user-data-dir=" +
                profile + " --virtual-time-budget=8000 --dump-dom '" + url + "' 2>/dev/null");
+  done = true;
+  keep_fresh.join();
   ASSERT_EQ(rc, 0) << dom;
   EXPECT_THAT(dom, HasSubstr("data-loaded=\"1\""));
   EXPECT_THAT(dom, HasSubstr("data-device=\"tablet-ops-1\" data-status=\"in_sync\""));

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds, and runs fieldsyncd on an embedded default: a local
-# RocksDB folder (./data/fieldsync), loopback only (127.0.0.1:7443), plaintext development
-# mode, the example forms of deploy/forms. First run creates two devices whose tokens are
-# written to ./data/tokens/ (readable by the owner only).
+# Installs the dependencies, builds fieldsyncd and the fieldsync CLI, and runs fieldsyncd on an
+# embedded default: a local RocksDB folder (./data/fieldsync), loopback only (127.0.0.1:7443;
+# admin HTTP port with the dashboard on 127.0.0.1:9090), plaintext development mode, the
+# example forms of deploy/forms. The first run creates three devices whose tokens are written
+# to ./data/tokens/ (readable by the owner only) and a PII key in ./data/pii.key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target fieldsyncd
+cmake --build build -j"$(nproc)" --target fieldsyncd fieldsync
 
 bin=build/server/app/fieldsyncd
 data=data/fieldsync

@@ -267,6 +267,15 @@ absl::StatusOr<uint64_t> Client::Impl::ApplyReceipts(const std::vector<v1::Recei
                           store_->GetOutbox(r.device_seq()));
       if (!entry) continue;  // already receipted (a duplicate answer to a resend)
       const v1::Mutation& m = entry->mutation();
+      if (!r.record_id().empty() && r.record_id() != m.record_id()) {
+        // The server's seq belongs to another edit: a second client (a reinstalled app, a
+        // copy of the token) used this device identity's sequence numbers. Taking the receipt
+        // would mark this edit sent when the server never saw it.
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the server's receipt for edit #", r.device_seq(), " is for record ", r.record_id(),
+            ", not ", m.record_id(), ": another client has used this device's identity. Your ",
+            "edits are kept here; enroll this device again (or init it with its own token)"));
+      }
       auto it = records.find(m.record_id());
       if (it == records.end()) {
         FS_ASSIGN_OR_RETURN(auto rec, store_->GetRecord(m.record_id()));

@@ -20,6 +20,7 @@ namespace {
 using client::Client;
 using client::Fields;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 constexpr char kHousehold[] = "displacement_household";
@@ -300,6 +301,24 @@ TEST_F(ClientTest, LostAcknowledgementIsReconciledAndNothingIsAppliedTwice) {
       server_.push()->ListReceipts(sync_test::InGovernorate("tab-ninewa", "Ninewa"), 1, 100);
   EXPECT_EQ(list->acked_device_seq, 5u);
   EXPECT_THAT(list->receipts, SizeIs(5));
+}
+
+TEST_F(ClientTest, AnotherClientWithTheSameIdentityNeverMakesAnEditLookSent) {
+  // Two data dirs with one device identity (a reinstalled app keeping its token): both number
+  // their first edit 1. The second must not take the first's receipt as its own.
+  auto first = Ninewa("tab-ninewa");
+  ASSERT_TRUE(first->client->Create(kHousehold, Household("Ninewa"), "hh-first").ok());
+  ASSERT_TRUE(first->client->Sync(nullptr).ok());
+  auto second = Open("tab-ninewa-copy", sync_test::InGovernorate("tab-ninewa", "Ninewa"));
+  ASSERT_TRUE(second->client->RefreshForms().ok());
+  ASSERT_TRUE(second->client->Create(kHousehold, Household("Ninewa"), "hh-second").ok());
+  auto r = second->client->Sync(nullptr);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("another client"));
+  EXPECT_EQ(second->client->GetStatus()->pending, 1u);  // still queued, not "sent"
+  auto records = server_.AllRecords();
+  ASSERT_THAT(records, SizeIs(1));
+  EXPECT_EQ(records[0].record_id, "hh-first");
 }
 
 TEST_F(ClientTest, RetransmissionAfterCutGetsDuplicateWithOriginalOutcome) {

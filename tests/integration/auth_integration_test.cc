@@ -21,6 +21,7 @@
 #include "server/audit/audit_log.h"
 #include "server/storage/store.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/server_test.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_client.h"
 
@@ -56,7 +57,7 @@ std::string Field(const std::string& out, const std::string& key) {
   return "";
 }
 
-class AuthIntegrationTest : public ::testing::Test {
+class AuthIntegrationTest : public ServerTest {
  protected:
   void SetUp() override {
     server_ = std::make_unique<ServerProcess>(
@@ -107,15 +108,6 @@ class AuthIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(admin.identity()->RevokeDevice(ctx.get(), req, &resp).ok());
   }
 
-  void TearDown() override {
-    if (!server_ || !server_->running()) return;
-    int status = server_->Stop(SIGTERM);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server_->log();
-    EXPECT_EQ(server_->SanitizerReport(), "");
-  }
-
-  TestClient Client(const std::string& token) { return TestClient(server_->target(), token); }
-
   std::vector<v1::AuditEntry> Audit() {
     TestClient admin = Client(admin_);
     auto ctx = admin.Context();
@@ -125,8 +117,6 @@ class AuthIntegrationTest : public ::testing::Test {
     return {resp.entries().begin(), resp.entries().end()};
   }
 
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
   std::string admin_, nin_, anbar_, post1_, post2_, super_, feed_, revoked_, expired_;
 };
 

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "server/bundle/bundle_codec.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/server_test.h"
 #include "tests/testing/tcp_proxy.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_client.h"
@@ -27,7 +28,7 @@ using ::testing::HasSubstr;
 using Dir = TcpProxy::Direction;
 constexpr int kBatch = 20;
 
-class ProxyAndBundleTest : public ::testing::Test {
+class ProxyAndBundleTest : public ServerTest {
  protected:
   void SetUp() override {
     server_ = std::make_unique<ServerProcess>(dir_.Sub("db"));
@@ -36,13 +37,6 @@ class ProxyAndBundleTest : public ::testing::Test {
     admin_ = server_->AddDevice({"admin", "admin", {}, true});
     ASSERT_TRUE(server_->Start()) << server_->log();
   }
-  void TearDown() override {
-    if (!server_ || !server_->running()) return;
-    int status = server_->Stop(SIGTERM);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server_->log();
-    EXPECT_EQ(server_->SanitizerReport(), "");
-  }
-
   // Household creates device_seq first..first+n-1, record "hh-<seq>".
   static std::vector<v1::Mutation> Creates(uint64_t first, int n) {
     std::vector<v1::Mutation> out;
@@ -85,8 +79,6 @@ class ProxyAndBundleTest : public ::testing::Test {
     return receipts;
   }
 
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
   std::string tab_, other_, admin_;
 };
 

@@ -19,6 +19,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/server_test.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_client.h"
 
@@ -33,7 +34,7 @@ constexpr char kDocument[] = "XK-4471-PLAINTEXT";
 constexpr char kRejectedDocument[] = "QZ-9031-QUARANTINED";
 constexpr char kControl[] = "CONTROL-MARKER-5518";  // a non-pii value: must be found
 
-class ProtectionTest : public ::testing::Test {
+class ProtectionTest : public ServerTest {
  protected:
   void StartServer(std::vector<std::string> flags = {}) {
     server_ = std::make_unique<ServerProcess>(dir_.Sub("db"), std::move(flags));
@@ -44,17 +45,7 @@ class ProtectionTest : public ::testing::Test {
     feed_ = server_->AddDevice({"aggregator", "feed_reader", {}, true});
     ASSERT_TRUE(server_->Start()) << server_->log();
   }
-  TestClient Client(const std::string& token) { return TestClient(server_->target(), token); }
 
-  void TearDown() override {
-    if (!server_ || !server_->running()) return;
-    int status = server_->Stop(SIGTERM);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server_->log();
-    EXPECT_EQ(server_->SanitizerReport(), "");
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
   std::string ninewa_, anbar_, post1_, admin_, feed_;
 };
 

@@ -15,6 +15,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/server_test.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_client.h"
 
@@ -24,7 +25,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 
-class SyncIntegrationTest : public ::testing::Test {
+class SyncIntegrationTest : public ServerTest {
  protected:
   void StartServer(std::vector<std::string> flags = {}) {
     server_ = std::make_unique<ServerProcess>(dir_.Sub("db"), std::move(flags));
@@ -36,18 +37,7 @@ class SyncIntegrationTest : public ::testing::Test {
     feed_ = server_->AddDevice({"aggregator", "feed_reader", {}, true});
     ASSERT_TRUE(server_->Start()) << server_->log();
   }
-  TestClient Client(const std::string& token) { return TestClient(server_->target(), token); }
 
-  // A clean stop: exit status 0 and nothing from the sanitizers (leaks are reported at exit).
-  void TearDown() override {
-    if (!server_ || !server_->running()) return;
-    int status = server_->Stop(SIGTERM);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server_->log();
-    EXPECT_EQ(server_->SanitizerReport(), "");
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
   std::string ninewa_, ninewa2_, anbar_, post1_, admin_, feed_;
 };
 

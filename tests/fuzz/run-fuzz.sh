@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(record_validator_fuzz key_codec_fuzz cursor_fuzz bundle_reader_fuzz)
+[ ${#targets[@]} -eq 0 ] && targets=(record_validator_fuzz key_codec_fuzz cursor_fuzz bundle_reader_fuzz expr_fuzz)
 dir="${FIELDSYNC_FUZZ_BUILD_DIR:-build-fuzz}"
 if [ ! -f "$dir/CMakeCache.txt" ]; then
   CXX=clang++ cmake -S . -B "$dir" -DFIELDSYNC_FUZZ=ON -DFIELDSYNC_BUILD_TESTS=OFF \

@@ -48,9 +48,10 @@
 //                   a date "YYYY-MM-DD" is its days since 1970-01-01 (a whole number); a
 //                   datetime is its fractional days since 1970-01-01T00:00Z; otherwise NaN.
 //   number(boolean) 1 or 0.
-//   string(number)  integers without a decimal point (also within 1e-12 of one), NaN,
-//                   Infinity, -Infinity, else the shortest decimal that reads back the same,
-//                   never an exponent.
+//   string(number)  integers without a decimal point (also a value within 1e-12 above one,
+//                   and anything within 1e-12 of 0: javarosa's rule, which hides float
+//                   noise), NaN, Infinity, -Infinity, else the shortest decimal that reads
+//                   back the same, never an exponent.
 //   boolean(number) false for 0 (|x| <= 1e-12) and NaN; boolean(string) false only for "".
 //   a = b           a boolean on either side: compare booleans; else a number on either
 //                   side: compare numbers (equal within 1e-12, javarosa's tolerance); else
@@ -59,10 +60,24 @@
 //                   EvalContext::TimeZone(); date arithmetic works on days: today() - ${dob}
 //                   is an age in days, date(today() + 7) a date a week later.
 //
+// Functions: the XForms spec's list (getodk/xforms-spec, "XPath Functions"), with these
+// choices where the spec, XPath and javarosa differ:
+//   regex()         matches anywhere (the spec's /pattern/ test; javarosa matches the whole
+//                   value; with ^...$, as forms write it, both agree); RE2 syntax, so no
+//                   backreferences or lookaround (a compile error for a literal pattern).
+//   position()      without an argument: the position of the current repeat instance (the
+//                   same as position(..) for a field directly in a repeat).
+//   sum(), min(), max()  leave out values that are not numbers (unanswered members), as
+//                   javarosa; min()/max() of nothing is NaN.
+//   date(datetime)  the date as written (whatever its offset); date(NaN) is "".
+//   number('4,6')   NaN (XPath; javarosa reads a locale comma as a decimal point).
+//   format-date()   %b and %a in English.
+//   string-length(), substr(), translate()  count characters (code points), not UTF-16 units.
+// indexed-repeat() is supported; its field and repeat arguments must be references.
+//
 // Not supported (a compile error says so): predicates `[...]`, `//`, attributes, axes,
 // `|`, XPath variables, instance()/current()/pulldata() (secondary instances), jr:itext(),
-// randomize(), digest(), `${last-saved#name}`.
-// indexed-repeat() is supported; its field and repeat arguments must be references.
+// randomize(), `${last-saved#name}`.
 #ifndef FIELDSYNC_SERVER_EXPR_EXPR_H_
 #define FIELDSYNC_SERVER_EXPR_EXPR_H_
 
@@ -85,8 +100,10 @@ struct Limits {
   // Compile: bytes of expression text.
   size_t max_text_bytes = 16 * 1024;
   // Compile: nesting of the syntax tree (parentheses, calls, operators; a chain of `and`,
-  // `or`, `+`/`-` counts once).
+  // `or`, `+`/`-` counts once). Evaluation recurses this deep, so values above
+  // kMaxDepthCap are taken as kMaxDepthCap.
   int max_depth = 64;
+  static constexpr int kMaxDepthCap = 256;
   // Compile: nodes of the syntax tree (literals, references, operators, calls).
   size_t max_nodes = 4096;
   // Compile and evaluate: memory for one regular expression program (RE2, linear time).

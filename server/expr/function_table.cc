@@ -38,6 +38,7 @@ constexpr FunctionSpec kFunctions[] = {
     {"date-time", Fn::kDateTime, 1, 1, S, kArgValue, kArgValue, false, false},
     {"decimal-date-time", Fn::kDecimalDateTime, 1, 1, N, kArgValue, kArgValue, false, false},
     {"decimal-time", Fn::kDecimalTime, 1, 1, N, kArgValue, kArgValue, false, false},
+    {"digest", Fn::kDigest, 2, 3, S, kArgValue, kArgValue, false, false},
     {"distance", Fn::kDistance, 1, -1, N, kArgEither, kArgEither, false, false},
     {"ends-with", Fn::kEndsWith, 2, 2, B, kArgValue, kArgValue, false, false},
     {"exp", Fn::kExp, 1, 1, N, kArgValue, kArgValue, false, false},
@@ -105,7 +106,6 @@ constexpr absl::string_view kSecondary =
 
 constexpr Unsupported kUnsupported[] = {
     {"current", kSecondary},
-    {"digest", "digest() is not supported"},
     {"enclosed-area", "enclosed-area() is not supported; use area()"},
     {"extract-signed", "extract-signed() is not supported"},
     {"geofence", "geofence() is not supported"},
@@ -121,7 +121,6 @@ constexpr Unsupported kUnsupported[] = {
     {"pulldata", kSecondary},
     {"randomize", "randomize() orders choice lists, which are not evaluated here"},
     {"search", kSecondary},
-    {"sha256", "digest functions are not supported"},
     {"version", "version() is not supported"},
 };
 

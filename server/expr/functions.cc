@@ -8,11 +8,13 @@
 #include <limits>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "openssl/evp.h"
 
 namespace fieldsync::expr {
 namespace {
@@ -350,6 +352,21 @@ absl::Status StringFunction(Evaluator& ev, const Node& call, XValue* out) {
   return absl::OkStatus();
 }
 
+absl::Status DigestFunction(Evaluator& ev, const Node& call, XValue* out) {
+  std::string text;
+  std::string algorithm;
+  std::string encoding = "base64";
+  absl::Status s = ArgString(ev, call, 0, &text);
+  if (s.ok()) s = ArgString(ev, call, 1, &algorithm);
+  if (s.ok() && call.num_children > 2) s = ArgString(ev, call, 2, &encoding);
+  if (s.ok()) s = ev.ChargeString(text.size());
+  if (!s.ok()) return s;
+  absl::StatusOr<std::string> digest = Digest(text, algorithm, encoding);
+  if (!digest.ok()) return ev.Error(call, digest.status().message());
+  *out = XValue::String(*std::move(digest));
+  return absl::OkStatus();
+}
+
 // Functions that may read `.` when called without an argument.
 absl::Status SelfOrArg(Evaluator& ev, const Node& call, XValue* v) {
   return call.num_children == 0 ? ev.EvalSelf(v) : ArgValue(ev, call, 0, v);
@@ -458,6 +475,34 @@ absl::Status NodeSetFunction(Evaluator& ev, const Node& call, XValue* out) {
 
 }  // namespace
 
+absl::StatusOr<std::string> Digest(absl::string_view text, absl::string_view algorithm,
+                                   absl::string_view encoding) {
+  std::string name = absl::AsciiStrToUpper(algorithm);
+  name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+  const EVP_MD* md = name == "MD5"      ? EVP_md5()
+                     : name == "SHA1"   ? EVP_sha1()
+                     : name == "SHA256" ? EVP_sha256()
+                     : name == "SHA384" ? EVP_sha384()
+                     : name == "SHA512" ? EVP_sha512()
+                                        : nullptr;
+  if (md == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("digest(): unknown algorithm '", algorithm,
+                                                   "' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"));
+  }
+  const std::string enc = absl::AsciiStrToLower(encoding);
+  if (enc != "base64" && enc != "hex") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("digest(): unknown encoding '", encoding, "' (base64 or hex)"));
+  }
+  unsigned char bytes[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(text.data(), text.size(), bytes, &len, md, nullptr) != 1) {
+    return absl::InternalError("digest(): OpenSSL failed");
+  }
+  const absl::string_view raw(reinterpret_cast<const char*>(bytes), len);
+  return enc == "hex" ? absl::BytesToHexString(raw) : absl::Base64Escape(raw);
+}
+
 std::vector<absl::string_view> Chars(absl::string_view s) {
   std::vector<absl::string_view> out;
   for (size_t i = 0; i < s.size();) {
@@ -560,6 +605,8 @@ absl::Status CallFunction(Evaluator& ev, const Node& call, XValue* out) {
     case Fn::kBase64Decode:
     case Fn::kBooleanFromString:
       return StringFunction(ev, call, out);
+    case Fn::kDigest:
+      return DigestFunction(ev, call, out);
     case Fn::kIf:
       s = ArgValue(ev, call, 0, &v);
       return s.ok() ? ArgValue(ev, call, ToBoolean(v) ? 1 : 2, out) : s;

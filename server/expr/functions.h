@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/expr/evaluator.h"
 #include "server/expr/utf8.h"
@@ -30,6 +31,11 @@ std::vector<absl::string_view> Chars(absl::string_view s);
 
 // A select_multiple value's items: split on spaces, empty items dropped.
 std::vector<absl::string_view> SelectedItems(absl::string_view list);
+
+// digest(): INVALID_ARGUMENT unless `algorithm` is MD5, SHA-1, SHA-256, SHA-384 or SHA-512
+// (any case, dashes optional) and `encoding` base64 or hex; else the digest of `text`'s bytes.
+absl::StatusOr<std::string> Digest(absl::string_view text, absl::string_view algorithm,
+                                   absl::string_view encoding);
 
 // Dates, selects and geo functions (functions_time_geo.cc).
 absl::Status CallTimeSelectGeo(Evaluator& ev, const Node& call, XValue* out);

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/expr/datetime.h"
+#include "server/expr/functions.h"
 #include "server/expr/lexer.h"
 
 namespace fieldsync::expr {
@@ -490,6 +491,18 @@ class Parser {
         if (!s.ok()) return ErrorAt(text_, pattern.offset, s.message());
         break;
       }
+      case Fn::kDigest: {
+        const Node& algorithm = program_->nodes[args[1]];
+        const Node* encoding = args.size() > 2 ? &program_->nodes[args[2]] : nullptr;
+        if (algorithm.op != NodeOp::kString ||
+            (encoding != nullptr && encoding->op != NodeOp::kString)) {
+          break;
+        }
+        absl::StatusOr<std::string> d =
+            Digest("", algorithm.str, encoding != nullptr ? encoding->str : "base64");
+        if (!d.ok()) return ErrorAt(text_, algorithm.offset, d.status().message());
+        break;
+      }
       case Fn::kChoiceName:
         return ResolveChoiceField(program_->nodes[args[1]], call);
       case Fn::kIndexedRepeat:
@@ -620,6 +633,7 @@ absl::StatusOr<std::shared_ptr<const Program>> ParseProgram(absl::string_view te
   auto program = std::make_shared<Program>();
   program->text = std::string(text);
   program->limits = limits;
+  program->limits.max_depth = std::min(limits.max_depth, Limits::kMaxDepthCap);
   Parser parser(program->text, resolver, program->limits, program.get());
   absl::Status s = parser.Run();
   if (!s.ok()) return s;

@@ -36,6 +36,7 @@ enum class Fn : uint8_t {
   kEndsWith,
   kUuid,
   kBase64Decode,
+  kDigest,
   // booleans
   kIf,
   kCoalesce,

@@ -88,6 +88,10 @@ TEST(ExprCompileTest, TypeMismatchesVisibleInTheText) {
               HasSubstr("indexed-repeat() takes references"));
   EXPECT_THAT(CompileError("regex(., '(a)\\1')"), HasSubstr("regular expression not supported"));
   EXPECT_THAT(CompileError("format-date(., '%Q')"), HasSubstr("unknown date format escape '%Q'"));
+  EXPECT_EQ(CompileError("digest(., 'SHA-3')"),
+            "column 11: digest(): unknown algorithm 'SHA-3' (MD5, SHA-1, SHA-256, SHA-384, "
+            "SHA-512)");
+  EXPECT_THAT(CompileError("digest(., 'md5', 'base32')"), HasSubstr("unknown encoding"));
 }
 
 TEST(ExprCompileTest, UnsupportedConstructsSaySo) {

@@ -163,6 +163,9 @@ TEST_F(ExprEvaluateTest, RuntimeErrorsNameTheColumn) {
   ctx_.values[testing::kName] = std::string("%Q");
   r = MustCompile("format-date(today(), ${name})").EvaluateString(ctx_);
   EXPECT_THAT(r.status().message(), HasSubstr("unknown date format escape '%Q'"));
+  r = MustCompile("digest('a', ${name})").EvaluateString(ctx_);
+  EXPECT_EQ(r.status().message(),
+            "column 1: digest(): unknown algorithm '%Q' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)");
   r = MustCompile("distance('1 2 3 4 5')").EvaluateString(ctx_);
   EXPECT_THAT(r.status().message(), HasSubstr("is not a geopoint"));
   ctx_.values[testing::kName] = std::string("(");

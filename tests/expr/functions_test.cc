@@ -93,6 +93,17 @@ TEST(ExprFunctionsTest, StringFunctions) {
       {"ends-with('', '')", "true", "javarosa"},
       {"base64-decode('SGVsbG8gd29ybGQ=')", "Hello world", "spec base64-decode"},
       {"base64-decode('4pyTIMOgIGxhIG1vZGU=')", "✓ à la mode", "spec base64-decode: UTF-8"},
+      {"digest('some text', 'MD5', 'base64')", "VS4hzUzZkYZ448Gg30kbww==", "javarosa"},
+      {"digest('some text', 'SHA-1', 'base64')", "N6pjx3OY2VRHMmLhoAV8HmMu2nc=", "javarosa"},
+      {"digest('some text', 'SHA-256', 'base64')",
+       "uU9vElx546X/qoJvWEwQ1SraZp5nYgUbgmtVd20FrtI=", "javarosa"},
+      {"digest('some text', 'SHA-384', 'base64')",
+       "zJTsPphzwLmnJIZEKVj2cQZ833e5QnQW0DFEDMYgQeLuE0RJhEfsDO2fcENGG9Hz", "javarosa"},
+      {"digest('some text', 'SHA-512', 'base64')",
+       "4nMrrtyj6sFAeChjfeHbynAsP8ns4Wz1Nt241hOc2F3+dGS4I1spgm9gjM9KxkPimxnGN4WKPYcQpZER30LdtQ==",
+       "javarosa"},
+      {"digest('some text', 'MD5', 'hex')", "552e21cd4cd9918678e3c1a0df491bc3", "javarosa"},
+      {"digest('some text', 'MD5')", "VS4hzUzZkYZ448Gg30kbww==", "javarosa: base64 by default"},
   });
 }
 

@@ -45,6 +45,10 @@ TEST(ExprLimitsTest, NestingOfParenthesesAndCalls) {
   long_text.max_text_bytes = 1 << 20;
   r = EvalString(Repeat("(", 100000) + "1" + Repeat(")", 100000), long_text);
   EXPECT_THAT(r.status().message(), HasSubstr("nested too deeply (more than 64 levels)"));
+  // A caller's larger bound is capped where the evaluator's recursion stays safe.
+  long_text.max_depth = 1 << 30;
+  r = EvalString(Repeat("(", 100000) + "1" + Repeat(")", 100000), long_text);
+  EXPECT_THAT(r.status().message(), HasSubstr("nested too deeply (more than 256 levels)"));
 }
 
 TEST(ExprLimitsTest, DepthOfOperatorChains) {

@@ -5,7 +5,8 @@
 // component is a raw string ('m', 'd', 'a', 'e', 'r', 'n') are read one at a time or scanned by tag
 // only, never by a prefix of that string.
 //
-//   'm' name                                  -> meta value (head seq, retention watermark)
+//   'm' name                                  -> meta value, be64 (format version, seq floor,
+//                                                retention watermark)
 //   'd' device_id                             -> Device (identity, role, scopes, token hash)
 //   'a' token_hash                            -> device_id
 //   'e' device_id                             -> DeviceSyncState (acked seq, last seen, report)
@@ -48,6 +49,10 @@ inline constexpr char kAudit = 'l';
 inline constexpr char kRetiredToken = 'b';
 
 // Meta names.
+// The on-disk format of the database: storage.proto's messages, the value encodings of
+// codec.h and the key layouts above. Written when a database is created; Store::Open refuses
+// a database of a newer format. A database without it predates the key and is format 1.
+inline constexpr std::string_view kFormatVersion = "format_version";
 inline constexpr std::string_view kHeadSeq = "head_seq";
 inline constexpr std::string_view kMinRetainedSeq = "min_retained_seq";
 // Every seq ever handed out is below this (see sync/seq_floor.h).

@@ -118,7 +118,30 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   FS_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(ro, options.path, &db),
                                absl::StrCat("opening database at ", options.path)));
   store->db_.reset(db);
+  FS_RETURN_IF_ERROR(store->CheckFormatVersion(options.path));
   return store;
+}
+
+absl::Status Store::CheckFormatVersion(const std::string& path) {
+  FS_ASSIGN_OR_RETURN(uint64_t version, GetMeta(keys::kFormatVersion));
+  if (version > kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database at ", path, " has on-disk format version ", version,
+        "; this build reads formats up to ", kFormatVersion,
+        ". It was written by a newer fieldsyncd: run that release, or restore a backup made "
+        "by this one"));
+  }
+  if (version != 0) return absl::OkStatus();
+  // A new database gets this build's format; one that holds data but no version was written
+  // before versions were kept, in format 1.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->SeekToFirst();
+  FS_RETURN_IF_ERROR(FromRocks(it->status(), "reading the database"));
+  const uint64_t found = it->Valid() ? 1 : kFormatVersion;
+  static_assert(kFormatVersion == 1, "a database in format 1 needs a migration to this format");
+  Batch batch;
+  batch.PutMeta(keys::kFormatVersion, found);
+  return Write(batch, /*sync=*/true);
 }
 
 Store::~Store() {

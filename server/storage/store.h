@@ -37,7 +37,16 @@ struct StoreOptions {
 
 class Store {
  public:
-  // Opens (or creates) the database at options.path.
+  // The on-disk format this build reads and writes (keys::kFormatVersion). Raise it, with a
+  // migration and a fixture under tests/storage/testdata/, when a change would make older
+  // releases misread a database; adding a field to a storage.proto message does not.
+  static constexpr uint64_t kFormatVersion = 1;
+
+  // Opens (or creates) the database at options.path. A new database is stamped with
+  // kFormatVersion; one written before format versions were kept is format 1 and is stamped on
+  // first open. FAILED_PRECONDITION if the database has a newer format than this build reads
+  // (opened by a newer release: run that release, or restore a backup made by this one);
+  // other errors from RocksDB (a locked or unreadable folder).
   static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
   ~Store();
   Store(const Store&) = delete;
@@ -176,6 +185,8 @@ class Store {
 
  private:
   Store() = default;
+  // Stamps a database without a format version; refuses a newer one (see Open).
+  absl::Status CheckFormatVersion(const std::string& path);
   friend class Backups;  // storage/backup.h: BackupEngine needs the DB
   std::unique_ptr<rocksdb::Env> mem_env_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -14,6 +14,7 @@
 #include "server/auth/device_registry.h"
 #include "server/common/clock.h"
 #include "server/forms/form_registry.h"
+#include "server/storage/keys.h"
 #include "server/storage/store.h"
 #include "server/sync/sync_engine.h"
 #include "tests/storage/store_dump.h"
@@ -66,6 +67,12 @@ TEST_F(FormatV1Test, EveryEntityReadsBackAsWritten) {
     ASSERT_EQ(got[i], want[i]) << "line " << i + 1;
   }
   EXPECT_EQ(got.size(), want.size());
+}
+
+TEST_F(FormatV1Test, IsFormatOneAndStampedOnFirstOpen) {
+  auto version = store_->GetMeta(keys::kFormatVersion);
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_EQ(*version, 1u);
 }
 
 TEST_F(FormatV1Test, HoldsEveryKindOfEntity) {

@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/admin/conflict_resolver.h"
+#include "server/admin/quarantine_replayer.h"
 #include "server/audit/audit_log.h"
 #include "server/common/model.h"
 #include "server/forms/form_registry.h"
 #include "server/storage/store.h"
-#include "server/sync/replay.h"
-#include "server/sync/resolve.h"
 
 namespace fieldsync::admin {
 

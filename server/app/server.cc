@@ -215,11 +215,9 @@ absl::Status FieldsyncServer::StartAggregation() {
 
 absl::Status FieldsyncServer::StartAdmin() {
   SyncEngine* e = engine_.get();
-  resolver_ = std::make_unique<ConflictResolver>(store_.get(), forms_.get(), e->locks(),
-                                                 e->sequencer(), clock_);
+  resolver_ = std::make_unique<admin::ConflictResolver>(e->context());
   // Replay checks the very limits push checks.
-  replayer_ = std::make_unique<QuarantineReplayer>(store_.get(), forms_.get(), e->locks(),
-                                                   e->sequencer(), clock_, e->push()->limits());
+  replayer_ = std::make_unique<admin::QuarantineReplayer>(e->context(), e->push()->limits());
   admin::FleetOptions fleet_options;
   fleet_options.silent_after_ms = config_.silent_after_ms;
   fleet_ =

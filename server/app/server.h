@@ -94,8 +94,8 @@ class FieldsyncServer {
   std::unique_ptr<rpc::BundleServiceImpl> bundle_service_;
   std::unique_ptr<rpc::HealthServiceImpl> health_service_;
   // AdminService (issue 6) and the cores behind it.
-  std::unique_ptr<ConflictResolver> resolver_;
-  std::unique_ptr<QuarantineReplayer> replayer_;
+  std::unique_ptr<admin::ConflictResolver> resolver_;
+  std::unique_ptr<admin::QuarantineReplayer> replayer_;
   std::unique_ptr<admin::FleetStatus> fleet_;
   std::unique_ptr<admin::ConflictReview> conflict_review_;
   std::unique_ptr<admin::QuarantineReview> quarantine_review_;

@@ -76,8 +76,8 @@ void ToProto(const admin::ConflictView& v, v1::Conflict* out) {
   out->set_record_version(v.record_version);
 }
 
-ConflictId FromProto(const v1::ConflictKey& k) {
-  return ConflictId{k.record_id(), k.device_id(), k.device_seq(), k.field()};
+admin::ConflictId FromProto(const v1::ConflictKey& k) {
+  return admin::ConflictId{k.record_id(), k.device_id(), k.device_seq(), k.field()};
 }
 
 void ToProto(const QuarantineEntry& q, v1::QuarantinedMutation* out) {
@@ -259,11 +259,11 @@ grpc::Status AdminServiceImpl::ResolveConflict(grpc::ServerContext* ctx,
                                                const v1::ResolveConflictRequest* req,
                                                v1::ResolveConflictResponse* resp) {
   return deps_.guard->Run(ctx, kConflictRoles, [&](const Device& caller) -> absl::Status {
-    Resolution r;
+    admin::Resolution r;
     r.id = FromProto(req->key());
-    r.choice = static_cast<ResolutionChoice>(req->choice());
+    r.choice = static_cast<admin::ResolutionChoice>(req->choice());
     r.value = convert::FromProto(req->value());
-    FS_ASSIGN_OR_RETURN(ResolveResult result,
+    FS_ASSIGN_OR_RETURN(admin::ResolveResult result,
                         deps_.conflicts->Resolve(caller, r, req->reason(),
                                                  AuditContext::Of(caller, RequestIdOf(ctx))));
     Record shown = result.record;
@@ -297,7 +297,7 @@ grpc::Status AdminServiceImpl::ReplayQuarantined(grpc::ServerContext* ctx,
                                                  v1::ReplayQuarantinedResponse* resp) {
   return deps_.guard->Run(ctx, kAdminOnly, [&](const Device& caller) -> absl::Status {
     FS_ASSIGN_OR_RETURN(
-        ReplayResult r,
+        admin::ReplayResult r,
         deps_.quarantine->Replay(req->device_id(), req->device_seq(), req->form_version(),
                                  req->reason(), AuditContext::Of(caller, RequestIdOf(ctx))));
     resp->set_applied(r.applied);

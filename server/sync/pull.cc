@@ -49,15 +49,6 @@ uint64_t ScopeFingerprint(const Device& device, std::vector<std::string> form_id
   return std::stoull(h.substr(0, 16), nullptr, 16);
 }
 
-PullCore::PullCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSequencer* sequencer,
-                   Clock* clock, PullLimits limits)
-    : store_(store),
-      forms_(forms),
-      locks_(locks),
-      sequencer_(sequencer),
-      clock_(clock),
-      limits_(limits) {}
-
 absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& query) {
   if (query.form_ids.size() > limits_.max_forms) {
     return InvalidFieldsError("too many form ids",
@@ -66,7 +57,7 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   const uint32_t limit =
       query.limit == 0 ? limits_.default_page : std::min(query.limit, limits_.max_page);
   const uint64_t fingerprint = ScopeFingerprint(device, query.form_ids);
-  const uint64_t head = sequencer_->VisibleHead();
+  const uint64_t head = ctx_.sequencer->VisibleHead();
 
   uint64_t after = 0;
   if (!query.cursor.empty()) {
@@ -74,7 +65,7 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
     if (c.fingerprint != fingerprint) {
       return ResyncRequiredError("your scopes or form filter changed since this cursor");
     }
-    FS_ASSIGN_OR_RETURN(uint64_t min_retained, store_->GetMeta(keys::kMinRetainedSeq));
+    FS_ASSIGN_OR_RETURN(uint64_t min_retained, ctx_.store->GetMeta(keys::kMinRetainedSeq));
     if (c.seq + 1 < min_retained) {
       return ResyncRequiredError(absl::StrCat(
           "cursor is older than the retained change log (oldest seq ", min_retained, ")"));
@@ -87,7 +78,7 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
 
   std::vector<std::string> form_ids = query.form_ids;
   if (form_ids.empty()) {
-    FS_ASSIGN_OR_RETURN(form_ids, forms_->FormIds());
+    FS_ASSIGN_OR_RETURN(form_ids, ctx_.forms->FormIds());
   }
   std::vector<ScopePair> pairs =
       device.all_scopes ? std::vector<ScopePair>{FormWidePair()} : device.scopes;
@@ -98,11 +89,11 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   for (const auto& form_id : form_ids) {
     for (const auto& pair : pairs) {
       uint32_t n = 0;
-      FS_RETURN_IF_ERROR(store_->ScanScopeIndex(form_id, pair, after, head,
-                                                [&](uint64_t seq, std::string_view record_id) {
-                                                  entries.emplace(seq, std::string(record_id));
-                                                  return ++n <= limit;
-                                                }));
+      FS_RETURN_IF_ERROR(ctx_.store->ScanScopeIndex(form_id, pair, after, head,
+                                                    [&](uint64_t seq, std::string_view record_id) {
+                                                      entries.emplace(seq, std::string(record_id));
+                                                      return ++n <= limit;
+                                                    }));
     }
   }
 
@@ -121,7 +112,7 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   for (const auto& [seq, record_id] : selected) {
     if (slot.emplace(record_id, ids.size()).second) ids.push_back(record_id);
   }
-  FS_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> records, store_->GetRecords(ids));
+  FS_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> records, ctx_.store->GetRecords(ids));
 
   uint64_t last = after;
   std::vector<bool> emitted(ids.size(), false);
@@ -135,7 +126,7 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
     if (auto it = schemas.find({rec.form_id, rec.form_version}); it != schemas.end()) {
       schema = it->second.get();
     } else {
-      FS_ASSIGN_OR_RETURN(auto s, forms_->Get(rec.form_id, rec.form_version));
+      FS_ASSIGN_OR_RETURN(auto s, ctx_.forms->Get(rec.form_id, rec.form_version));
       schema = s.get();
       schemas.emplace(std::make_pair(rec.form_id, rec.form_version), std::move(s));
     }
@@ -165,9 +156,9 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   page.next_cursor = EncodeCursor(Cursor{last, fingerprint});
 
   // Remember the device's progress (not synced: losing it costs only a stale status).
-  LockTable::Guard guard = locks_->Lock({DeviceLockKey(device.device_id)});
-  FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(device.device_id));
-  state.last_seen_ms = state.last_pull_ms = clock_->NowMs();
+  LockTable::Guard guard = ctx_.locks->Lock({DeviceLockKey(device.device_id)});
+  FS_ASSIGN_OR_RETURN(DeviceSyncState state, ctx_.store->GetDeviceSyncState(device.device_id));
+  state.last_seen_ms = state.last_pull_ms = ctx_.clock->NowMs();
   state.last_pull_seq = last;
   if (query.report != nullptr) {
     state.report = *query.report;
@@ -177,7 +168,7 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   }
   Store::Batch batch;
   batch.PutDeviceSyncState(device.device_id, state);
-  FS_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/false));
+  FS_RETURN_IF_ERROR(ctx_.store->Write(batch, /*sync=*/false));
   return page;
 }
 

@@ -8,12 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/common/clock.h"
 #include "server/common/model.h"
-#include "server/forms/form_registry.h"
-#include "server/storage/store.h"
-#include "server/sync/commit_sequencer.h"
-#include "server/sync/lock_table.h"
+#include "server/sync/sync_context.h"
 
 namespace fieldsync {
 
@@ -44,8 +40,8 @@ struct PullPage {
 
 class PullCore {
  public:
-  PullCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSequencer* sequencer,
-           Clock* clock, PullLimits limits);
+  // Nothing in `ctx` is owned; all of it must outlive this object.
+  PullCore(const SyncContext& ctx, PullLimits limits) : ctx_(ctx), limits_(limits) {}
 
   // One page of changes after query.cursor in `device`'s scopes. Each record appears once,
   // at its latest version; deleted records as tombstones.
@@ -55,11 +51,7 @@ class PullCore {
   absl::StatusOr<PullPage> Pull(const Device& device, const PullQuery& query);
 
  private:
-  Store* store_;
-  FormRegistry* forms_;
-  LockTable* locks_;
-  CommitSequencer* sequencer_;
-  Clock* clock_;
+  SyncContext ctx_;
   PullLimits limits_;
 };
 

@@ -6,30 +6,20 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
 #include "server/sync/merge.h"
-#include "server/sync/resolve.h"
 #include "server/sync/scope.h"
 
 namespace fieldsync {
 
 // Everything one batch has read and decided so far; written in one WriteBatch at the end.
 struct PushCore::BatchState {
-  Store::Batch batch;
+  explicit BatchState(const SyncContext& ctx) : commit(ctx.store, ctx.sequencer) {}
+  RecordCommit commit;
   DeviceSyncState device_state;
   // Every record the batch names, read once up front and updated as the batch changes them.
   std::unordered_map<std::string, std::optional<Record>> records;
   std::map<uint64_t, Receipt> receipts_by_seq;  // receipts stored by this batch
-  std::vector<uint64_t> seqs;                   // allocated; Finish()ed by the caller
   int64_t now_ms = 0;
 };
-
-PushCore::PushCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSequencer* sequencer,
-                   Clock* clock, PushLimits limits)
-    : store_(store),
-      forms_(forms),
-      locks_(locks),
-      sequencer_(sequencer),
-      clock_(clock),
-      limits_(limits) {}
 
 namespace {
 
@@ -53,18 +43,17 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
   }
   std::vector<std::string> lock_keys{DeviceLockKey(device.device_id)};
   for (const auto& m : batch) lock_keys.push_back(RecordLockKey(m.record_id));
-  LockTable::Guard guard = locks_->Lock(lock_keys);
+  LockTable::Guard guard = ctx_.locks->Lock(lock_keys);
 
-  BatchState st;
-  SeqFinisher finisher(sequencer_, &st.seqs);
-  st.now_ms = clock_->NowMs();
-  FS_ASSIGN_OR_RETURN(st.device_state, store_->GetDeviceSyncState(device.device_id));
+  BatchState st(ctx_);
+  st.now_ms = ctx_.clock->NowMs();
+  FS_ASSIGN_OR_RETURN(st.device_state, ctx_.store->GetDeviceSyncState(device.device_id));
   {
     std::vector<std::string> ids;
     for (const auto& m : batch) {
       if (st.records.emplace(m.record_id, std::nullopt).second) ids.push_back(m.record_id);
     }
-    FS_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> found, store_->GetRecords(ids));
+    FS_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> found, ctx_.store->GetRecords(ids));
     for (size_t i = 0; i < ids.size(); ++i) st.records[ids[i]] = std::move(found[i]);
   }
 
@@ -86,7 +75,7 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
       if (auto it = st.receipts_by_seq.find(m.device_seq); it != st.receipts_by_seq.end()) {
         stored = it->second;
       } else {
-        FS_ASSIGN_OR_RETURN(stored, store_->GetReceipt(device.device_id, m.device_seq));
+        FS_ASSIGN_OR_RETURN(stored, ctx_.store->GetReceipt(device.device_id, m.device_seq));
       }
       Receipt r = stored.value_or(Receipt{});
       r.device_seq = m.device_seq;
@@ -106,7 +95,7 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
       continue;
     }
     FS_ASSIGN_OR_RETURN(Receipt r, ApplyOne(device, m, &st));
-    st.batch.PutReceipt(device.device_id, r);
+    st.commit.batch().PutReceipt(device.device_id, r);
     st.receipts_by_seq[r.device_seq] = r;
     st.device_state.acked_seq = m.device_seq;
     receipts.push_back(std::move(r));
@@ -120,9 +109,9 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
       st.device_state.clock_skew_ms = report->device_clock_ms - st.now_ms;
     }
   }
-  st.batch.PutDeviceSyncState(device.device_id, st.device_state);
+  st.commit.batch().PutDeviceSyncState(device.device_id, st.device_state);
   // Acknowledge only after the WAL is on disk.
-  FS_RETURN_IF_ERROR(store_->Write(st.batch, /*sync=*/true));
+  FS_RETURN_IF_ERROR(st.commit.Write());
   return receipts;
 }
 
@@ -135,17 +124,17 @@ void PushCore::Quarantine(const Device& device, const Mutation& m,
   q.errors = errors;
   q.reason = std::move(reason);
   q.received_ms = st->now_ms;
-  st->batch.PutQuarantine(q);
+  st->commit.batch().PutQuarantine(q);
   st->device_state.quarantined++;
 }
 
 absl::StatusOr<bool> PushCore::Pseudonymize(const Mutation& plain, Mutation* out) const {
   // The pii fields of the named version, or of the latest version when that one is unknown
   // (the mutation is then quarantined, and its pii values must not be stored either).
-  auto schema = forms_->Get(plain.form_id, plain.form_version);
+  auto schema = ctx_.forms->Get(plain.form_id, plain.form_version);
   if (!schema.ok() && schema.status().code() == absl::StatusCode::kNotFound &&
       plain.form_version != 0) {
-    schema = forms_->Get(plain.form_id, 0);
+    schema = ctx_.forms->Get(plain.form_id, 0);
   }
   if (!schema.ok()) {
     if (schema.status().code() == absl::StatusCode::kNotFound) return false;
@@ -171,8 +160,7 @@ absl::StatusOr<bool> PushCore::Pseudonymize(const Mutation& plain, Mutation* out
 absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimits& limits,
                                              const MutationToStage& in,
                                              std::optional<Record>* current_slot,
-                                             CommitSequencer* sequencer, Store::Batch* batch,
-                                             std::vector<uint64_t>* seqs) {
+                                             RecordCommit* commit) {
   const Mutation& m = *in.mutation;
   const Device& device = *in.writer;
   StagedMutation out;
@@ -257,14 +245,14 @@ absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimi
     if (!InScope(device, schema.ScopeOf(res.record.fields))) {
       return reject("scope", {{"", "record is outside your scope"}});
     }
-    out.receipt.seq = StageRecordChange(schema, current, &res.record, std::move(res.field_changes),
-                                        device.device_id, in.now_ms, sequencer, batch, seqs);
+    out.receipt.seq = commit->StageRecordChange(
+        schema, current, &res.record, std::move(res.field_changes), device.device_id, in.now_ms);
   } else if (res.metadata_changed) {
-    batch->PutRecord(res.record);
+    commit->batch().PutRecord(res.record);
   }
   for (auto& c : res.conflicts) {
     c.seq = res.record.seq;
-    batch->PutConflict(c);
+    commit->batch().PutConflict(c);
   }
   out.conflicts_opened = res.conflicts.size();
   out.receipt.outcome = res.outcome;
@@ -286,9 +274,8 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
   in.mutation = &m;
   in.plaintext_fields = &plain.fields;
   in.now_ms = st->now_ms;
-  FS_ASSIGN_OR_RETURN(StagedMutation staged,
-                      StageMutation(forms_, limits_, in, &st->records[m.record_id], sequencer_,
-                                    &st->batch, &st->seqs));
+  FS_ASSIGN_OR_RETURN(StagedMutation staged, StageMutation(ctx_.forms, limits_, in,
+                                                           &st->records[m.record_id], &st->commit));
   if (staged.quarantine) {
     Quarantine(device, m, staged.receipt.errors, std::move(staged.reason), st);
   }
@@ -299,8 +286,8 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
 absl::StatusOr<ReceiptList> PushCore::ListReceipts(const Device& device, uint64_t since,
                                                    size_t limit) {
   ReceiptList out;
-  FS_ASSIGN_OR_RETURN(out.receipts, store_->ListReceipts(device.device_id, since, limit));
-  FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(device.device_id));
+  FS_ASSIGN_OR_RETURN(out.receipts, ctx_.store->ListReceipts(device.device_id, since, limit));
+  FS_ASSIGN_OR_RETURN(DeviceSyncState state, ctx_.store->GetDeviceSyncState(device.device_id));
   out.acked_device_seq = state.acked_seq;
   return out;
 }

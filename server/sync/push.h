@@ -9,13 +9,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/common/clock.h"
 #include "server/common/model.h"
 #include "server/forms/form_registry.h"
 #include "server/forms/pseudonymizer.h"
-#include "server/storage/store.h"
-#include "server/sync/commit_sequencer.h"
-#include "server/sync/lock_table.h"
+#include "server/sync/commit.h"
+#include "server/sync/sync_context.h"
 
 namespace fieldsync {
 
@@ -27,9 +25,9 @@ struct PushLimits {
 
 // One mutation's validation and apply step: DESIGN.md "Push: apply rules" 3-6 for a mutation
 // whose device_seq is the next one. Shared by PushCore (live pushes and bundles) and
-// QuarantineReplayer, so a replayed mutation meets exactly the checks of a pushed one: record
-// id, op, form and version, delete shape, field values, the writer's scopes before and after,
-// the merge rules and required fields.
+// admin::QuarantineReplayer, so a replayed mutation meets exactly the checks of a pushed one:
+// record id, op, form and version, delete shape, field values, the writer's scopes before and
+// after, the merge rules and required fields.
 struct MutationToStage {
   const Device* writer = nullptr;  // its role and scopes apply
   // The mutation as stored, merged and hashed (pii values already pseudonymised).
@@ -52,17 +50,14 @@ struct StagedMutation {
   size_t conflicts_opened = 0;
 };
 
-// Validates `in` against its form version and, if it is valid, stages its effect into `batch`
+// Validates `in` against its form version and, if it is valid, stages its effect into `commit`
 // (record, change-log entry, scope index moves, conflict entries; not the receipt, the device
 // state or quarantine, which are the caller's) and replaces `*current` (the record's state
-// before, nullopt if absent) with the new state. Seqs allocated are appended to `*seqs`; the
-// caller Finish()es them after the write. Errors only from the form registry (not NOT_FOUND);
-// every invalid mutation is a result with quarantine == true.
+// before, nullopt if absent) with the new state. Errors only from the form registry (not
+// NOT_FOUND); every invalid mutation is a result with quarantine == true.
 absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimits& limits,
                                              const MutationToStage& in,
-                                             std::optional<Record>* current,
-                                             CommitSequencer* sequencer, Store::Batch* batch,
-                                             std::vector<uint64_t>* seqs);
+                                             std::optional<Record>* current, RecordCommit* commit);
 
 struct ReceiptList {
   std::vector<Receipt> receipts;
@@ -71,9 +66,8 @@ struct ReceiptList {
 
 class PushCore {
  public:
-  // None of the pointers is owned; all must outlive this object.
-  PushCore(Store* store, FormRegistry* forms, LockTable* locks, CommitSequencer* sequencer,
-           Clock* clock, PushLimits limits);
+  // Nothing in `ctx` is owned; all of it must outlive this object.
+  PushCore(const SyncContext& ctx, PushLimits limits) : ctx_(ctx), limits_(limits) {}
 
   // Applies `batch` from `device` in one synced write and returns one receipt per mutation,
   // in order. A bad mutation gets a REJECTED receipt (and is quarantined); it never fails the
@@ -103,11 +97,7 @@ class PushCore {
   void Quarantine(const Device& device, const Mutation& m, const std::vector<FieldError>& errors,
                   std::string reason, BatchState* st);
 
-  Store* store_;
-  FormRegistry* forms_;
-  LockTable* locks_;
-  CommitSequencer* sequencer_;
-  Clock* clock_;
+  SyncContext ctx_;
   PushLimits limits_;
   const Pseudonymizer* pseudonymizer_ = nullptr;
 };

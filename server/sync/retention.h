@@ -6,11 +6,7 @@
 #define FIELDSYNC_SERVER_SYNC_RETENTION_H_
 
 #include "absl/status/statusor.h"
-#include "server/common/clock.h"
-#include "server/forms/form_registry.h"
-#include "server/storage/store.h"
-#include "server/sync/commit_sequencer.h"
-#include "server/sync/lock_table.h"
+#include "server/sync/sync_context.h"
 
 namespace fieldsync {
 
@@ -26,20 +22,15 @@ struct RetentionPolicy {
 
 class Retention {
  public:
-  Retention(Store* store, FormRegistry* forms, LockTable* locks, CommitSequencer* sequencer,
-            Clock* clock)
-      : store_(store), forms_(forms), locks_(locks), sequencer_(sequencer), clock_(clock) {}
+  // Nothing in `ctx` is owned; all of it must outlive this object.
+  explicit Retention(const SyncContext& ctx) : ctx_(ctx) {}
 
   // Drops what the policy no longer keeps, at most `max_changes` per call. Returns the
   // number of change-log entries dropped.
   absl::StatusOr<uint64_t> PurgeOnce(const RetentionPolicy& policy, size_t max_changes = 10000);
 
  private:
-  Store* store_;
-  FormRegistry* forms_;
-  LockTable* locks_;
-  CommitSequencer* sequencer_;
-  Clock* clock_;
+  SyncContext ctx_;
 };
 
 }  // namespace fieldsync

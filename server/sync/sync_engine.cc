@@ -11,12 +11,11 @@ absl::StatusOr<std::unique_ptr<SyncEngine>> SyncEngine::Open(Store* store, FormR
   std::unique_ptr<SyncEngine> e(new SyncEngine());
   FS_ASSIGN_OR_RETURN(uint64_t head, RecoverHead(*store));
   e->sequencer_ = std::make_unique<CommitSequencer>(head, StoreReserver(store));
-  e->push_ = std::make_unique<PushCore>(store, forms, &e->locks_, e->sequencer_.get(), clock,
-                                        options.push);
-  e->pull_ = std::make_unique<PullCore>(store, forms, &e->locks_, e->sequencer_.get(), clock,
-                                        options.pull);
+  e->ctx_ = SyncContext{store, forms, &e->locks_, e->sequencer_.get(), clock};
+  e->push_ = std::make_unique<PushCore>(e->ctx_, options.push);
+  e->pull_ = std::make_unique<PullCore>(e->ctx_, options.pull);
   e->feed_ = std::make_unique<LocalChangeFeed>(store, e->sequencer_.get());
-  e->retention_ = std::make_unique<Retention>(store, forms, &e->locks_, e->sequencer_.get(), clock);
+  e->retention_ = std::make_unique<Retention>(e->ctx_);
   return e;
 }
 

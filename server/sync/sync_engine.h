@@ -1,6 +1,7 @@
 // SyncEngine wires the sync cores over one store: the lock table, the commit sequencer
 // (recovered from the store, reserving seqs durably), push, pull, the change feed and
-// retention. fieldsyncd and the unit tests build the same thing through it.
+// retention, all sharing one SyncContext. fieldsyncd and the unit tests build the same thing
+// through it; other cores that commit record changes (server/admin) take its context().
 #ifndef FIELDSYNC_SERVER_SYNC_SYNC_ENGINE_H_
 #define FIELDSYNC_SERVER_SYNC_SYNC_ENGINE_H_
 
@@ -16,6 +17,7 @@
 #include "server/sync/pull.h"
 #include "server/sync/push.h"
 #include "server/sync/retention.h"
+#include "server/sync/sync_context.h"
 
 namespace fieldsync {
 
@@ -31,17 +33,19 @@ class SyncEngine {
                                                           Clock* clock,
                                                           const SyncEngineOptions& options);
 
+  // The store, forms and clock given to Open, with the engine's lock table and sequencer.
+  const SyncContext& context() const { return ctx_; }
   PushCore* push() { return push_.get(); }
   PullCore* pull() { return pull_.get(); }
   LocalChangeFeed* feed() { return feed_.get(); }
   Retention* retention() { return retention_.get(); }
   CommitSequencer* sequencer() { return sequencer_.get(); }
-  LockTable* locks() { return &locks_; }
 
  private:
   SyncEngine() = default;
   LockTable locks_;
   std::unique_ptr<CommitSequencer> sequencer_;
+  SyncContext ctx_;
   std::unique_ptr<PushCore> push_;
   std::unique_ptr<PullCore> pull_;
   std::unique_ptr<LocalChangeFeed> feed_;

@@ -1,5 +1,5 @@
-// Conflict resolution and quarantine replay/discard: the sync cores (server/sync/resolve.h,
-// replay.h) and the audited admin cores over them (server/admin/review.h). In-memory store,
+// Conflict resolution and quarantine replay/discard: the cores (server/admin/conflict_resolver.h,
+// quarantine_replayer.h) and the audited review over them (server/admin/review.h). In-memory store,
 // FakeClock, no network.
 #include "server/admin/review.h"
 
@@ -14,6 +14,8 @@
 namespace fieldsync::sync_test {
 namespace {
 
+using admin::ConflictId;
+using admin::ResolutionChoice;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -25,10 +27,8 @@ class ReviewTest : public SyncFixture {
     auto audit = AuditLog::Open(store_.get(), &clock_);
     ASSERT_TRUE(audit.ok()) << audit.status();
     audit_ = *std::move(audit);
-    resolver_ = std::make_unique<ConflictResolver>(store_.get(), forms_.get(), engine_->locks(),
-                                                   sequencer_, &clock_);
-    replayer_ = std::make_unique<QuarantineReplayer>(store_.get(), forms_.get(), engine_->locks(),
-                                                     sequencer_, &clock_);
+    resolver_ = std::make_unique<admin::ConflictResolver>(engine_->context());
+    replayer_ = std::make_unique<admin::QuarantineReplayer>(engine_->context(), PushLimits{});
     admin::ReviewOptions options;
     options.max_page = 3;
     options.max_scan = 50;
@@ -70,8 +70,8 @@ class ReviewTest : public SyncFixture {
     return d;
   }();
   std::unique_ptr<AuditLog> audit_;
-  std::unique_ptr<ConflictResolver> resolver_;
-  std::unique_ptr<QuarantineReplayer> replayer_;
+  std::unique_ptr<admin::ConflictResolver> resolver_;
+  std::unique_ptr<admin::QuarantineReplayer> replayer_;
   std::unique_ptr<admin::ConflictReview> conflicts_;
   std::unique_ptr<admin::QuarantineReview> quarantine_;
 };

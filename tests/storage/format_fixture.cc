@@ -12,8 +12,6 @@
 #include "server/forms/form_registry.h"
 #include "server/forms/pseudonymizer.h"
 #include "server/storage/store.h"
-#include "server/sync/replay.h"
-#include "server/sync/resolve.h"
 #include "server/sync/sync_engine.h"
 
 namespace fieldsync::storage_test {
@@ -301,15 +299,14 @@ absl::Status WriteFormatFixture(const std::string& db_path, FixtureSecrets* secr
   clock.AdvanceMs(1000);
 
   // Review: resolve the household_size conflict of h-1 (closed entry, audited).
-  ConflictResolver resolver(store.get(), &forms, engine->locks(), engine->sequencer(), &clock);
-  QuarantineReplayer replayer(store.get(), &forms, engine->locks(), engine->sequencer(), &clock,
-                              push->limits());
+  admin::ConflictResolver resolver(engine->context());
+  admin::QuarantineReplayer replayer(engine->context(), push->limits());
   admin::ConflictReview conflicts(store.get(), &forms, &resolver, audit.get(),
                                   admin::ReviewOptions{});
   admin::QuarantineReview quarantine(store.get(), &replayer, audit.get(), admin::ReviewOptions{});
-  Resolution resolution;
-  resolution.id = ConflictId{"h-1", "tab-2", 1, "household_size"};
-  resolution.choice = ResolutionChoice::kDevice;
+  admin::Resolution resolution;
+  resolution.id = admin::ConflictId{"h-1", "tab-2", 1, "household_size"};
+  resolution.choice = admin::ResolutionChoice::kDevice;
   FS_RETURN_IF_ERROR(
       conflicts.Resolve(admin.device, resolution, "confirmed by phone", admin_ctx).status());
   // A replay that stays quarantined (the form is still unknown).

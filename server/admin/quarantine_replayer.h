@@ -1,24 +1,21 @@
 // Quarantine replay and discard (DESIGN.md "Push: apply rules" 3: admins list, fix the form,
 // replay). A replayed mutation is re-validated and applied by the very step a live push takes
-// (push.h StageMutation: the same checks, Merge() and conflicts) and committed through the same
-// machinery (see resolve.h), leaving quarantine in the same batch as its effect.
-#ifndef FIELDSYNC_SERVER_SYNC_REPLAY_H_
-#define FIELDSYNC_SERVER_SYNC_REPLAY_H_
+// (server/sync/push.h StageMutation: the same checks, Merge() and conflicts) and committed
+// through the one commit path (server/sync/commit.h), leaving quarantine in the same batch as
+// its effect. The audited entry point is QuarantineReview (review.h).
+#ifndef FIELDSYNC_SERVER_ADMIN_QUARANTINE_REPLAYER_H_
+#define FIELDSYNC_SERVER_ADMIN_QUARANTINE_REPLAYER_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/common/clock.h"
 #include "server/common/model.h"
-#include "server/forms/form_registry.h"
-#include "server/storage/store.h"
-#include "server/sync/commit_sequencer.h"
-#include "server/sync/lock_table.h"
+#include "server/sync/commit.h"
 #include "server/sync/push.h"
-#include "server/sync/resolve.h"
+#include "server/sync/sync_context.h"
 
-namespace fieldsync {
+namespace fieldsync::admin {
 
 struct ReplayResult {
   // The mutation applied (receipt.outcome APPLIED, MERGED or CONFLICT) and left quarantine.
@@ -33,13 +30,9 @@ struct ReplayResult {
 
 class QuarantineReplayer {
  public:
-  // None of the pointers is owned; all must outlive this object.
-  QuarantineReplayer(Store* store, FormRegistry* forms, LockTable* locks,
-                     CommitSequencer* sequencer, Clock* clock, RecordLimits limits = {});
-  // With the push limits of the engine (record id length included), so replay and push
-  // check the same bounds.
-  QuarantineReplayer(Store* store, FormRegistry* forms, LockTable* locks,
-                     CommitSequencer* sequencer, Clock* clock, PushLimits limits);
+  // Nothing in `ctx` is owned; all of it must outlive this object. `limits` are the push
+  // limits of the engine (record id length included), so replay and push check the same bounds.
+  QuarantineReplayer(const SyncContext& ctx, PushLimits limits) : ctx_(ctx), limits_(limits) {}
 
   // Replays the quarantined mutation (device_id, device_seq) as a write of that device (its
   // current role and scopes), validated against the form version named in the mutation, or
@@ -59,14 +52,10 @@ class QuarantineReplayer {
                                           const BatchCommitFn& commit = nullptr);
 
  private:
-  Store* store_;
-  FormRegistry* forms_;
-  LockTable* locks_;
-  CommitSequencer* sequencer_;
-  Clock* clock_;
+  SyncContext ctx_;
   PushLimits limits_;
 };
 
-}  // namespace fieldsync
+}  // namespace fieldsync::admin
 
-#endif  // FIELDSYNC_SERVER_SYNC_REPLAY_H_
+#endif  // FIELDSYNC_SERVER_ADMIN_QUARANTINE_REPLAYER_H_

@@ -1,37 +1,9 @@
-#include "server/sync/replay.h"
+#include "server/admin/quarantine_replayer.h"
 
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
-#include "server/sync/push.h"
 
-namespace fieldsync {
-
-QuarantineReplayer::QuarantineReplayer(Store* store, FormRegistry* forms, LockTable* locks,
-                                       CommitSequencer* sequencer, Clock* clock,
-                                       RecordLimits limits)
-    : QuarantineReplayer(store, forms, locks, sequencer, clock, [&] {
-        PushLimits push;
-        push.record = limits;
-        return push;
-      }()) {}
-
-QuarantineReplayer::QuarantineReplayer(Store* store, FormRegistry* forms, LockTable* locks,
-                                       CommitSequencer* sequencer, Clock* clock, PushLimits limits)
-    : store_(store),
-      forms_(forms),
-      locks_(locks),
-      sequencer_(sequencer),
-      clock_(clock),
-      limits_(limits) {}
-
-namespace {
-
-absl::Status CommitBatch(Store* store, Store::Batch& batch, const BatchCommitFn& commit) {
-  if (commit) return commit(batch);
-  return store->Write(batch, /*sync=*/true);
-}
-
-}  // namespace
+namespace fieldsync::admin {
 
 absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& device_id,
                                                         uint64_t device_seq, uint32_t form_version,
@@ -39,12 +11,12 @@ absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& devic
   // The record id is known only after reading the entry; the device lock keeps the entry
   // stable while we read it, then both are held for the apply.
   FS_ASSIGN_OR_RETURN(std::optional<QuarantineEntry> peek,
-                      store_->GetQuarantine(device_id, device_seq));
+                      ctx_.store->GetQuarantine(device_id, device_seq));
   if (!peek) return absl::NotFoundError("no such quarantined mutation");
   LockTable::Guard guard =
-      locks_->Lock({DeviceLockKey(device_id), RecordLockKey(peek->mutation.record_id)});
+      ctx_.locks->Lock({DeviceLockKey(device_id), RecordLockKey(peek->mutation.record_id)});
   FS_ASSIGN_OR_RETURN(std::optional<QuarantineEntry> entry,
-                      store_->GetQuarantine(device_id, device_seq));
+                      ctx_.store->GetQuarantine(device_id, device_seq));
   if (!entry) return absl::NotFoundError("no such quarantined mutation");
   Mutation m = entry->mutation;
   if (form_version != 0) {
@@ -55,14 +27,12 @@ absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& devic
     }
     m.form_version = form_version;
   }
-  FS_ASSIGN_OR_RETURN(std::optional<Device> device, store_->GetDevice(device_id));
+  FS_ASSIGN_OR_RETURN(std::optional<Device> device, ctx_.store->GetDevice(device_id));
   if (!device) return absl::FailedPreconditionError("the device no longer exists");
 
-  Store::Batch batch;
-  std::vector<uint64_t> seqs;
-  SeqFinisher finisher(sequencer_, &seqs);
-  FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(device_id));
-  FS_ASSIGN_OR_RETURN(std::optional<Record> current, store_->GetRecord(m.record_id));
+  RecordCommit record_commit(ctx_.store, ctx_.sequencer);
+  FS_ASSIGN_OR_RETURN(DeviceSyncState state, ctx_.store->GetDeviceSyncState(device_id));
+  FS_ASSIGN_OR_RETURN(std::optional<Record> current, ctx_.store->GetRecord(m.record_id));
 
   // The very step a live push takes (push.h StageMutation), on the stored (pseudonymised)
   // values.
@@ -70,17 +40,17 @@ absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& devic
   in.writer = &*device;
   in.mutation = &m;
   in.plaintext_fields = nullptr;
-  in.now_ms = clock_->NowMs();
+  in.now_ms = ctx_.clock->NowMs();
   FS_ASSIGN_OR_RETURN(StagedMutation staged,
-                      StageMutation(forms_, limits_, in, &current, sequencer_, &batch, &seqs));
+                      StageMutation(ctx_.forms, limits_, in, &current, &record_commit));
   ReplayResult out;
   if (staged.quarantine) {
     // Still invalid: keep it, with what is wrong now. Nothing was staged.
     entry->errors = staged.receipt.errors;
     entry->reason = staged.reason;
-    Store::Batch keep;
-    keep.PutQuarantine(*entry);
-    FS_RETURN_IF_ERROR(CommitBatch(store_, keep, commit));
+    RecordCommit keep(ctx_.store, ctx_.sequencer);
+    keep.batch().PutQuarantine(*entry);
+    FS_RETURN_IF_ERROR(keep.Write(commit));
     out.applied = false;
     out.errors = staged.receipt.errors;
     out.reason = std::move(staged.reason);
@@ -90,10 +60,10 @@ absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& devic
   }
   state.conflicts += staged.conflicts_opened;
   if (state.quarantined > 0) state.quarantined--;
-  batch.PutReceipt(device_id, staged.receipt);
-  batch.PutDeviceSyncState(device_id, state);
-  batch.DeleteQuarantine(device_id, device_seq);
-  FS_RETURN_IF_ERROR(CommitBatch(store_, batch, commit));
+  record_commit.batch().PutReceipt(device_id, staged.receipt);
+  record_commit.batch().PutDeviceSyncState(device_id, state);
+  record_commit.batch().DeleteQuarantine(device_id, device_seq);
+  FS_RETURN_IF_ERROR(record_commit.Write(commit));
   out.applied = true;
   out.receipt = std::move(staged.receipt);
   return out;
@@ -102,19 +72,19 @@ absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& devic
 absl::StatusOr<QuarantineEntry> QuarantineReplayer::Discard(const std::string& device_id,
                                                             uint64_t device_seq,
                                                             const BatchCommitFn& commit) {
-  LockTable::Guard guard = locks_->Lock({DeviceLockKey(device_id)});
+  LockTable::Guard guard = ctx_.locks->Lock({DeviceLockKey(device_id)});
   FS_ASSIGN_OR_RETURN(std::optional<QuarantineEntry> entry,
-                      store_->GetQuarantine(device_id, device_seq));
+                      ctx_.store->GetQuarantine(device_id, device_seq));
   if (!entry) return absl::NotFoundError("no such quarantined mutation");
-  FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(device_id));
-  Store::Batch batch;
-  batch.DeleteQuarantine(device_id, device_seq);
+  FS_ASSIGN_OR_RETURN(DeviceSyncState state, ctx_.store->GetDeviceSyncState(device_id));
+  RecordCommit discard(ctx_.store, ctx_.sequencer);
+  discard.batch().DeleteQuarantine(device_id, device_seq);
   if (state.quarantined > 0) {
     state.quarantined--;
-    batch.PutDeviceSyncState(device_id, state);
+    discard.batch().PutDeviceSyncState(device_id, state);
   }
-  FS_RETURN_IF_ERROR(CommitBatch(store_, batch, commit));
+  FS_RETURN_IF_ERROR(discard.Write(commit));
   return *std::move(entry);
 }
 
-}  // namespace fieldsync
+}  // namespace fieldsync::admin

@@ -2,7 +2,7 @@
 // mutation replayed against the version it named is refused with exactly the reason and
 // errors push gave it, and replay honours the engine's push limits. In-memory store,
 // FakeClock, no network.
-#include "server/sync/replay.h"
+#include "server/admin/quarantine_replayer.h"
 
 #include <string>
 #include <vector>
@@ -23,13 +23,12 @@ class ReplayTest : public SyncFixture {
     Store::Batch batch;
     for (const Device& d : {tab1_, anbar_}) batch.PutDevice(d);
     ASSERT_TRUE(store_->Write(batch, true).ok());
-    replayer_ = std::make_unique<QuarantineReplayer>(store_.get(), forms_.get(), engine_->locks(),
-                                                     sequencer_, &clock_);
+    replayer_ = std::make_unique<admin::QuarantineReplayer>(engine_->context(), PushLimits{});
   }
 
   const Device tab1_ = MakeDevice("tab-1", {{"governorate", "Ninewa"}, {"border_point", "BP-001"}});
   const Device anbar_ = InGovernorate("tab-anbar", "Anbar");
-  std::unique_ptr<QuarantineReplayer> replayer_;
+  std::unique_ptr<admin::QuarantineReplayer> replayer_;
 };
 
 struct Case {
@@ -98,8 +97,7 @@ TEST_F(ReplayTest, ReplayUsesTheEnginePushLimits) {
   PushLimits limits;
   limits.max_record_id_bytes = 8;
   MakeCores(limits, PullLimits{});
-  QuarantineReplayer replayer(store_.get(), forms_.get(), engine_->locks(), sequencer_, &clock_,
-                              limits);
+  admin::QuarantineReplayer replayer(engine_->context(), limits);
   Receipt pushed = PushNext(tab1_, Create(0, "record-0123", Household("Ninewa"), At(1, "tab-1")));
   ASSERT_EQ(pushed.outcome, Outcome::kRejected);
   auto replayed = replayer.Replay("tab-1", pushed.device_seq, 0);

@@ -1,60 +1,10 @@
-#include "server/sync/resolve.h"
-
-#include <set>
+#include "server/admin/conflict_resolver.h"
 
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
 #include "server/sync/scope.h"
 
-namespace fieldsync {
-
-uint64_t StageRecordChange(const FormSchema& schema, const Record* current, Record* next,
-                           std::vector<FieldChange> changes, const std::string& writer_device,
-                           int64_t now_ms, CommitSequencer* sequencer, Store::Batch* batch,
-                           std::vector<uint64_t>* seqs) {
-  const uint64_t seq = sequencer->Allocate();
-  seqs->push_back(seq);
-  next->seq = seq;
-  std::vector<ScopePair> scope_before;
-  if (current != nullptr) scope_before = schema.ScopeOf(current->fields);
-  std::vector<ScopePair> scope_after = schema.ScopeOf(next->fields);
-
-  ChangeEntry change;
-  change.seq = seq;
-  change.record_id = next->record_id;
-  change.form_id = next->form_id;
-  change.form_version = next->form_version;
-  change.version = next->version;
-  change.created = current == nullptr;
-  change.deleted_before = current != nullptr && current->deleted;
-  change.deleted_after = next->deleted;
-  change.changes = std::move(changes);
-  change.scope_before = scope_before;
-  change.scope_after = scope_after;
-  change.device_id = writer_device;
-  change.commit_time_ms = now_ms;
-
-  // As in push.cc: the record's index entries move to the new seq under every coordinate it
-  // had or has; a coordinate it left keeps an exit entry at the new seq.
-  std::set<ScopePair> pairs;
-  scope_before.push_back(FormWidePair());
-  scope_after.push_back(FormWidePair());
-  if (current != nullptr) {
-    for (const auto& p : scope_before) {
-      batch->DeleteScopeIndex(next->form_id, p, current->seq);
-      pairs.insert(p);
-    }
-  }
-  for (const auto& p : scope_after) pairs.insert(p);
-  for (const auto& p : pairs) batch->PutScopeIndex(next->form_id, p, seq, next->record_id);
-  batch->PutRecord(*next);
-  batch->PutChange(change);
-  return seq;
-}
-
-ConflictResolver::ConflictResolver(Store* store, FormRegistry* forms, LockTable* locks,
-                                   CommitSequencer* sequencer, Clock* clock)
-    : store_(store), forms_(forms), locks_(locks), sequencer_(sequencer), clock_(clock) {}
+namespace fieldsync::admin {
 
 namespace {
 
@@ -71,12 +21,13 @@ absl::StatusOr<ResolveResult> ConflictResolver::Resolve(const Device& actor,
                                                         const Resolution& resolution,
                                                         const BatchCommitFn& commit) {
   const ConflictId& id = resolution.id;
-  LockTable::Guard guard = locks_->Lock({RecordLockKey(id.record_id), DeviceLockKey(id.device_id)});
+  LockTable::Guard guard =
+      ctx_.locks->Lock({RecordLockKey(id.record_id), DeviceLockKey(id.device_id)});
   FS_ASSIGN_OR_RETURN(std::optional<ConflictEntry> found,
-                      store_->GetConflict(id.record_id, id.device_id, id.device_seq, id.field));
-  FS_ASSIGN_OR_RETURN(std::optional<Record> current, store_->GetRecord(id.record_id));
+                      ctx_.store->GetConflict(id.record_id, id.device_id, id.device_seq, id.field));
+  FS_ASSIGN_OR_RETURN(std::optional<Record> current, ctx_.store->GetRecord(id.record_id));
   if (!found || !current) return absl::NotFoundError("no such conflict");
-  FS_ASSIGN_OR_RETURN(auto schema, forms_->Get(current->form_id, current->form_version));
+  FS_ASSIGN_OR_RETURN(auto schema, ctx_.forms->Get(current->form_id, current->form_version));
   // Outside the actor's scopes the conflict does not exist, as far as the actor can tell.
   if (!InScope(actor, schema->ScopeOf(current->fields))) {
     return absl::NotFoundError("no such conflict");
@@ -84,7 +35,7 @@ absl::StatusOr<ResolveResult> ConflictResolver::Resolve(const Device& actor,
   ConflictEntry conflict = *found;
   if (!conflict.open) return absl::FailedPreconditionError("the conflict is already resolved");
 
-  const int64_t now_ms = clock_->NowMs();
+  const int64_t now_ms = ctx_.clock->NowMs();
   Record next = *current;
   next.version = current->version + 1;
   next.last_writer_device = actor.device_id;
@@ -147,7 +98,7 @@ absl::StatusOr<ResolveResult> ConflictResolver::Resolve(const Device& actor,
   }
 
   conflict.open = false;
-  FS_ASSIGN_OR_RETURN(std::vector<ConflictEntry> all, store_->ListConflicts(id.record_id));
+  FS_ASSIGN_OR_RETURN(std::vector<ConflictEntry> all, ctx_.store->ListConflicts(id.record_id));
   next.open_conflict = false;
   for (const auto& c : all) {
     const bool same = c.device_writer == conflict.device_writer &&
@@ -155,23 +106,17 @@ absl::StatusOr<ResolveResult> ConflictResolver::Resolve(const Device& actor,
     if (!same && c.open) next.open_conflict = true;
   }
 
-  Store::Batch batch;
-  std::vector<uint64_t> seqs;
-  SeqFinisher finisher(sequencer_, &seqs);
-  StageRecordChange(*schema, &*current, &next, std::move(changes), actor.device_id, now_ms,
-                    sequencer_, &batch, &seqs);
-  batch.PutConflict(conflict);
-  FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(id.device_id));
+  RecordCommit record_commit(ctx_.store, ctx_.sequencer);
+  record_commit.StageRecordChange(*schema, &*current, &next, std::move(changes), actor.device_id,
+                                  now_ms);
+  record_commit.batch().PutConflict(conflict);
+  FS_ASSIGN_OR_RETURN(DeviceSyncState state, ctx_.store->GetDeviceSyncState(id.device_id));
   if (state.conflicts > 0) {
     state.conflicts--;
-    batch.PutDeviceSyncState(id.device_id, state);
+    record_commit.batch().PutDeviceSyncState(id.device_id, state);
   }
-  if (commit) {
-    FS_RETURN_IF_ERROR(commit(batch));
-  } else {
-    FS_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-  }
+  FS_RETURN_IF_ERROR(record_commit.Write(commit));
   return ResolveResult{std::move(next), std::move(conflict)};
 }
 
-}  // namespace fieldsync
+}  // namespace fieldsync::admin

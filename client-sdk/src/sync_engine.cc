@@ -58,6 +58,16 @@ bool Retryable(const absl::Status& s) {
   }
 }
 
+// `s` (a refused push batch) with the batch's edits named; its payloads (field violations)
+// are kept.
+absl::Status RejectedBatch(const absl::Status& s, uint64_t first_seq, uint64_t last_seq) {
+  absl::Status out(s.code(), absl::StrCat("the server refused the batch of edits #", first_seq,
+                                          "-#", last_seq, " (kept in the outbox): ", s.message()));
+  s.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
 ReceiptInfo ToInfo(const local::StoredReceipt& sr) {
   const v1::Receipt& r = sr.receipt();
   ReceiptInfo out;
@@ -215,7 +225,14 @@ absl::Status Client::Impl::PushOutbox(SyncRun* run) {
     v1::PushRequest req;
     for (const auto& e : entries) *req.add_mutations() = e.mutation();
     *req.mutable_report() = MakeReport(depth, entries.front().created_ms());
-    FS_ASSIGN_OR_RETURN(v1::PushResponse resp, stream->Exchange(req));
+    absl::StatusOr<v1::PushResponse> exchanged = stream->Exchange(req);
+    if (exchanged.status().code() == absl::StatusCode::kInvalidArgument) {
+      // The server refused the batch as a whole (it could not decode it, or it breaks a
+      // limit): resending it cannot help, so Sync stops here (not retried) and says which.
+      return RejectedBatch(exchanged.status(), entries.front().mutation().device_seq(),
+                           entries.back().mutation().device_seq());
+    }
+    FS_ASSIGN_OR_RETURN(v1::PushResponse resp, std::move(exchanged));
     ++batches_on_stream;
     if (resp.receipts_size() != req.mutations_size()) {
       return absl::UnavailableError(absl::StrCat("the server answered ", resp.receipts_size(),

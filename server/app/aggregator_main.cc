@@ -19,17 +19,22 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/aggregation/consumer.h"
 #include "server/aggregation/query.h"
 #include "server/app/config.h"
+#include "server/app/protobuf_log.h"
+#include "server/app/transport_options.h"
 #include "server/common/clock.h"
 #include "server/common/hash.h"
 #include "server/rpc/aggregation_service.h"
+#include "server/rpc/decode_error_interceptor.h"
 #include "server/rpc/remote_change_feed.h"
 #include "server/storage/aggregate_store.h"
 
@@ -54,6 +59,7 @@ bool ReadSecret(const std::string& path, std::string* out) {
 }
 
 int Main(const std::vector<std::string>& args) {
+  RouteProtobufLogs();
   std::map<std::string, std::string> flags;
   bool dev_plaintext = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -180,6 +186,12 @@ int Main(const std::vector<std::string>& args) {
   int port = 0;
   builder.AddListeningPort(flags["listen"], listen_creds, &port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  ApplyTransportOptions(TransportOptions{}, &builder);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<rpc::DecodeErrorInterceptorFactory>());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
   if (!server || port == 0) {

@@ -28,6 +28,7 @@
 #include "server/app/health_check.h"
 #include "server/app/identity_commands.h"
 #include "server/app/offline.h"
+#include "server/app/protobuf_log.h"
 #include "server/app/server.h"
 #include "server/common/log.h"
 
@@ -90,6 +91,7 @@ int Serve(const std::vector<std::string>& args) {
   LogLevel level = LogLevel::kInfo;
   ParseLogLevel(config->log_level, &level);  // validated by ParseServerConfig
   SetLogLevel(level);
+  RouteProtobufLogs();
   {
     // The effective configuration, one field per flag (paths only, never secrets).
     LogEvent event(LogLevel::kInfo, "config");

@@ -13,8 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "server/app/form_loader.h"
 #include "server/app/offline.h"
+#include "server/app/transport_options.h"
 #include "server/common/log.h"
 #include "server/common/status.h"
+#include "server/rpc/decode_error_interceptor.h"
 #include "server/rpc/metrics_interceptor.h"
 
 namespace fieldsync {
@@ -122,6 +124,8 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   s->metrics_ = std::make_unique<Metrics>();
   {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    // First, so that the metrics count the status it rewrites.
+    creators.push_back(std::make_unique<rpc::DecodeErrorInterceptorFactory>());
     creators.push_back(std::make_unique<rpc::MetricsInterceptorFactory>(s->metrics_.get()));
     builder.experimental().SetInterceptorCreators(std::move(creators));
   }
@@ -153,10 +157,9 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   builder.AddListeningPort(config.listen, creds, &s->port_);
   // Without this a second server on a busy port silently shares it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
-  builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  TransportOptions transport;
+  transport.max_message_bytes = config.max_message_bytes;
+  ApplyTransportOptions(transport, &builder);
   // Sync-server pollers wake this often; it bounds how long shutdown waits for them.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 100);
   builder.RegisterService(s->sync_service_.get());

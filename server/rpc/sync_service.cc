@@ -1,5 +1,8 @@
 #include "server/rpc/sync_service.h"
 
+#include <grpcpp/impl/codegen/method_handler.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -9,13 +12,53 @@
 
 namespace fieldsync::rpc {
 
-grpc::Status SyncServiceImpl::Push(
-    grpc::ServerContext* ctx, grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) {
+namespace {
+
+// The index of Push in fieldsync.v1.SyncService (its first method).
+constexpr int kPushMethodIndex = 0;
+
+// Decodes one Push batch. gRPC's own decoding of a streamed message cannot report a failure
+// (the read just ends, and the call would end OK with the batch silently dropped), hence this.
+absl::Status DecodeBatch(grpc::ByteBuffer* bytes, uint64_t index, v1::PushRequest* req) {
+  req->Clear();
+  grpc::ProtoBufferReader reader(bytes);
+  if (!reader.status().ok() || !req->ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Push batch ", index, " on this stream could not be decoded as a ",
+        v1::PushRequest::descriptor()->full_name(),
+        " (malformed protobuf, or invalid UTF-8 in a string field); nothing of it was applied"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+SyncServiceImpl::SyncServiceImpl(const AuthGuard* guard, PushCore* push, PullCore* pull,
+                                 ChangeFeed* feed, SyncServiceLimits limits)
+    : guard_(guard), push_(push), pull_(pull), feed_(feed), limits_(limits) {
+  // Push takes its batches as bytes (PushBatches decodes them); the other methods keep the
+  // generated handlers, whose decoding failures the DecodeErrorInterceptor reports.
+  MarkMethodStreamed(
+      kPushMethodIndex,
+      new grpc::internal::BidiStreamingHandler<SyncServiceImpl, grpc::ByteBuffer, v1::PushResponse>(
+          [](SyncServiceImpl* self, grpc::ServerContext* ctx,
+             grpc::ServerReaderWriter<v1::PushResponse, grpc::ByteBuffer>* stream) {
+            return self->PushBatches(ctx, stream);
+          },
+          this));
+}
+
+grpc::Status SyncServiceImpl::PushBatches(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<v1::PushResponse, grpc::ByteBuffer>* stream) {
   return guard_->RunStream(ctx, kSyncRoles, [&](const Device& device) -> absl::Status {
     v1::PushRequest req;
+    grpc::ByteBuffer bytes;
     std::vector<Mutation> batch;
     bool first = true;
-    while (stream->Read(&req)) {
+    uint64_t index = 0;
+    while (stream->Read(&bytes)) {
+      FS_RETURN_IF_ERROR(DecodeBatch(&bytes, ++index, &req));
       // Opening the call was one request; every further batch is one more.
       if (!first) {
         FS_RETURN_IF_ERROR(guard_->ChargeRequest(device));

@@ -3,6 +3,8 @@
 #ifndef FIELDSYNC_SERVER_RPC_SYNC_SERVICE_H_
 #define FIELDSYNC_SERVER_RPC_SYNC_SERVICE_H_
 
+#include <grpcpp/support/byte_buffer.h>
+
 #include <atomic>
 
 #include "fieldsync/v1/sync.grpc.pb.h"
@@ -25,8 +27,7 @@ struct SyncServiceLimits {
 class SyncServiceImpl final : public v1::SyncService::Service {
  public:
   SyncServiceImpl(const AuthGuard* guard, PushCore* push, PullCore* pull, ChangeFeed* feed,
-                  SyncServiceLimits limits)
-      : guard_(guard), push_(push), pull_(pull), feed_(feed), limits_(limits) {}
+                  SyncServiceLimits limits);
 
   // Audit log for admin reads (Changes and Pull by an admin); none: not audited. Not owned.
   void set_audit(AuditLog* audit) { audit_ = audit; }
@@ -36,8 +37,10 @@ class SyncServiceImpl final : public v1::SyncService::Service {
   // Ends open follow-mode Changes streams (shutdown).
   void Shutdown() { shutting_down_ = true; }
 
-  grpc::Status Push(grpc::ServerContext* ctx,
-                    grpc::ServerReaderWriter<v1::PushResponse, v1::PushRequest>* stream) override;
+  // Push reads each batch as bytes and decodes it here (see the constructor): a batch that
+  // does not decode ends the call with INVALID_ARGUMENT, nothing of it applied.
+  grpc::Status PushBatches(grpc::ServerContext* ctx,
+                           grpc::ServerReaderWriter<v1::PushResponse, grpc::ByteBuffer>* stream);
   grpc::Status Pull(grpc::ServerContext* ctx, const v1::PullRequest* req,
                     grpc::ServerWriter<v1::PullResponse>* writer) override;
   grpc::Status ListReceipts(grpc::ServerContext* ctx, const v1::ListReceiptsRequest* req,

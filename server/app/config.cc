@@ -103,6 +103,10 @@ std::map<std::string, Flag> Flags(ServerConfig* c) {
       {"admin-listen", StringFlag(&c->admin_listen)},
       {"admin-port-file", StringFlag(&c->admin_port_file)},
       {"log-level", StringFlag(&c->log_level)},
+      {"handshake-timeout-ms", NumberFlag(&c->handshake_timeout_ms)},
+      {"max-connection-idle-ms", NumberFlag(&c->max_connection_idle_ms)},
+      {"keepalive-time-ms", NumberFlag(&c->keepalive_time_ms)},
+      {"keepalive-timeout-ms", NumberFlag(&c->keepalive_timeout_ms)},
       {"config", StringFlag(&c->config_file)},
   };
 }
@@ -232,6 +236,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
   }
   if (LogLevel level; !ParseLogLevel(c.log_level, &level)) {
     return absl::InvalidArgumentError("--log-level must be debug, info, warn or error");
+  }
+  if (c.handshake_timeout_ms <= 0 || c.max_connection_idle_ms <= 0 || c.keepalive_time_ms <= 0 ||
+      c.keepalive_timeout_ms <= 0) {
+    return absl::InvalidArgumentError(
+        "--handshake-timeout-ms, --max-connection-idle-ms, --keepalive-time-ms and "
+        "--keepalive-timeout-ms must be positive");
   }
   if (c.silent_after_ms <= 0) {
     return absl::InvalidArgumentError("--silent-after-ms must be positive");

@@ -73,6 +73,14 @@ struct ServerConfig {
   std::string admin_listen = "127.0.0.1:9090";
   std::string admin_port_file;     // the bound admin port is written here (for host:0)
   std::string log_level = "info";  // debug, info, warn, error
+  // Connections (issue 10; transport_options.h): a client must finish the TLS handshake and
+  // send HTTP/2 settings within handshake_timeout_ms; a connection without calls is closed
+  // after max_connection_idle_ms; with calls open, a silent peer is pinged after
+  // keepalive_time_ms and dropped keepalive_timeout_ms later.
+  int64_t handshake_timeout_ms = 10'000;
+  int64_t max_connection_idle_ms = 5 * 60'000;
+  int64_t keepalive_time_ms = 2 * 60'000;
+  int64_t keepalive_timeout_ms = 20'000;
   // A file of "name = value" lines (flag names, '#' comments) under the environment and flags.
   std::string config_file;
 };

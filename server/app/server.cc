@@ -159,6 +159,10 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   TransportOptions transport;
   transport.max_message_bytes = config.max_message_bytes;
+  transport.handshake_timeout_ms = config.handshake_timeout_ms;
+  transport.max_connection_idle_ms = config.max_connection_idle_ms;
+  transport.keepalive_time_ms = config.keepalive_time_ms;
+  transport.keepalive_timeout_ms = config.keepalive_timeout_ms;
   ApplyTransportOptions(transport, &builder);
   // Sync-server pollers wake this often; it bounds how long shutdown waits for them.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 100);

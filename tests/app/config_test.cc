@@ -65,6 +65,24 @@ TEST(ConfigTest, ProtectionFlags) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ConfigTest, ConnectionTimeoutFlags) {
+  auto c = ParseServerConfig(
+      {"--dev-plaintext", "--handshake-timeout-ms", "250", "--max-connection-idle-ms", "1000",
+       "--keepalive-time-ms", "3000", "--keepalive-timeout-ms", "400"},
+      kNoEnv);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->handshake_timeout_ms, 250);
+  EXPECT_EQ(c->max_connection_idle_ms, 1000);
+  EXPECT_EQ(c->keepalive_time_ms, 3000);
+  EXPECT_EQ(c->keepalive_timeout_ms, 400);
+  for (const char* flag : {"--handshake-timeout-ms", "--max-connection-idle-ms",
+                           "--keepalive-time-ms", "--keepalive-timeout-ms"}) {
+    EXPECT_EQ(ParseServerConfig({"--dev-plaintext", flag, "0"}, kNoEnv).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << flag;
+  }
+}
+
 TEST(ConfigTest, FlagsOverEnvironmentOverDefaults) {
   std::map<std::string, std::string> env = {{"FIELDSYNC_DATA_DIR", "/env/dir"},
                                             {"FIELDSYNC_MAX_BATCH", "42"},

@@ -99,6 +99,9 @@ std::map<std::string, Flag> Flags(ServerConfig* c) {
       {"max-streams-per-device", NumberFlag(&c->max_streams_per_device)},
       {"max-streams-total", NumberFlag(&c->max_streams_total)},
       {"backup-dir", StringFlag(&c->backup_dir)},
+      {"attachments-dir", StringFlag(&c->attachments_dir)},
+      {"max-attachment-bytes", NumberFlag(&c->max_attachment_bytes)},
+      {"attachment-quota-bytes", NumberFlag(&c->attachment_quota_bytes)},
       {"silent-after-ms", NumberFlag(&c->silent_after_ms)},
       {"admin-listen", StringFlag(&c->admin_listen)},
       {"admin-port-file", StringFlag(&c->admin_port_file)},
@@ -242,6 +245,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     return absl::InvalidArgumentError(
         "--handshake-timeout-ms, --max-connection-idle-ms, --keepalive-time-ms and "
         "--keepalive-timeout-ms must be positive");
+  }
+  if (c.max_attachment_bytes == 0 || c.attachment_quota_bytes < c.max_attachment_bytes) {
+    return absl::InvalidArgumentError(
+        "--max-attachment-bytes must be positive and at most --attachment-quota-bytes");
   }
   if (c.silent_after_ms <= 0) {
     return absl::InvalidArgumentError("--silent-after-ms must be positive");

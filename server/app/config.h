@@ -67,6 +67,11 @@ struct ServerConfig {
   // Admin (issue 6): BackupEngine folder for CreateBackup/ListBackups/VerifyBackup (empty: no
   // backups over the API), and the default "silent device" threshold.
   std::string backup_dir;
+  // Attachments (issue 13): the blob folder (empty: <data-dir>/blobs), the largest attachment
+  // and the most attachment bytes one device may store.
+  std::string attachments_dir;
+  uint64_t max_attachment_bytes = 50ull << 20;
+  uint64_t attachment_quota_bytes = 2ull << 30;
   int64_t silent_after_ms = 6LL * 3600 * 1000;
   // Admin HTTP port: /metrics, /healthz, the dashboard. "" turns it off. It needs no
   // credential: keep it on loopback or a cluster-internal address.

@@ -6,6 +6,7 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -118,6 +119,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   s->health_service_ = std::make_unique<rpc::HealthServiceImpl>();
   FS_RETURN_IF_ERROR(s->StartAdmin());
   FS_RETURN_IF_ERROR(s->StartAggregation());
+  FS_RETURN_IF_ERROR(s->StartAttachments());
 
   if (config.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -130,6 +132,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
     builder.experimental().SetInterceptorCreators(std::move(creators));
   }
   s->sync_service_->set_metrics(s->metrics_.get());
+  s->attachment_service_->set_metrics(s->metrics_.get());
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (!config.tls_cert_file.empty()) {
     // Read once here so that a missing file stops the start with a clear error; from then on
@@ -172,6 +175,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   builder.RegisterService(s->bundle_service_.get());
   builder.RegisterService(s->health_service_.get());
   builder.RegisterService(s->admin_service_.get());
+  builder.RegisterService(s->attachment_service_.get());
   if (s->aggregation_service_) builder.RegisterService(s->aggregation_service_.get());
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0) {
@@ -193,6 +197,22 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   s->retention_thread_ = std::thread([p = s.get()] { p->RetentionLoop(); });
   if (s->agg_consumer_) s->agg_consumer_->Start();
   return s;
+}
+
+absl::Status FieldsyncServer::StartAttachments() {
+  BlobStoreOptions options;
+  options.dir =
+      config_.attachments_dir.empty() ? config_.data_dir + "/blobs" : config_.attachments_dir;
+  options.max_blob_bytes = config_.max_attachment_bytes;
+  options.device_quota_bytes = config_.attachment_quota_bytes;
+  // A chunk and its framing must fit in one gRPC message.
+  options.max_chunk_bytes =
+      std::min<uint64_t>(options.max_chunk_bytes, config_.max_message_bytes / 2);
+  FS_ASSIGN_OR_RETURN(blobs_, BlobStore::Open(options));
+  attachment_access_ = std::make_unique<AttachmentAccess>(engine_->context());
+  attachment_service_ = std::make_unique<rpc::AttachmentServiceImpl>(
+      guard_.get(), blobs_.get(), attachment_access_.get(), rpc::AttachmentServiceLimits{});
+  return absl::OkStatus();
 }
 
 absl::Status FieldsyncServer::StartAggregation() {

@@ -28,6 +28,7 @@
 #include "server/metrics/metrics.h"
 #include "server/rpc/admin_service.h"
 #include "server/rpc/aggregation_service.h"
+#include "server/rpc/attachment_service.h"
 #include "server/rpc/auth_guard.h"
 #include "server/rpc/bundle_service.h"
 #include "server/rpc/form_service.h"
@@ -73,6 +74,8 @@ class FieldsyncServer {
   absl::Status StartAdminHttp();
   // Builds the admin cores and AdminService over the running engine.
   absl::Status StartAdmin();
+  // Opens the blob store and builds AttachmentService.
+  absl::Status StartAttachments();
   // Opens the aggregate store and builds the embedded consumer and AggregationService.
   absl::Status StartAggregation();
 
@@ -93,6 +96,10 @@ class FieldsyncServer {
   std::unique_ptr<BundleImporter> bundle_importer_;
   std::unique_ptr<rpc::BundleServiceImpl> bundle_service_;
   std::unique_ptr<rpc::HealthServiceImpl> health_service_;
+  // Attachments (issue 13): blob bytes, who may download what, AttachmentService.
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<AttachmentAccess> attachment_access_;
+  std::unique_ptr<rpc::AttachmentServiceImpl> attachment_service_;
   // AdminService (issue 6) and the cores behind it.
   std::unique_ptr<admin::ConflictResolver> resolver_;
   std::unique_ptr<admin::QuarantineReplayer> replayer_;

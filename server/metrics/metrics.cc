@@ -75,6 +75,17 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Help("Records (and removals) sent to devices by Pull.")
                          .Register(*registry_)
                          .Add({});
+  auto counter = [this](const char* name, const char* help) {
+    return &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_).Add({});
+  };
+  attachment_bytes_ = counter("fieldsync_attachment_bytes_received_total",
+                              "Attachment bytes received by AttachmentService.Upload.");
+  attachments_stored_ = counter("fieldsync_attachments_stored_total",
+                                "Attachments verified against their hash and stored.");
+  attachment_resumes_ = counter("fieldsync_attachment_upload_resumes_total",
+                                "Uploads that continued a cut upload from its durable offset.");
+  attachment_bytes_sent_ = counter("fieldsync_attachment_bytes_sent_total",
+                                   "Attachment bytes sent by AttachmentService.Download.");
 }
 
 RpcCallMetrics Metrics::StartRpc(std::string_view full_method, RpcType type) {
@@ -115,6 +126,11 @@ void Metrics::CountMutation(std::string_view outcome, double n) {
 void Metrics::ObservePushBatch(double seconds) { push_batch_seconds_->Observe(seconds); }
 
 void Metrics::CountPulledRecords(double n) { pulled_records_->Increment(n); }
+
+void Metrics::CountAttachmentBytesReceived(double n) { attachment_bytes_->Increment(n); }
+void Metrics::CountAttachmentStored() { attachments_stored_->Increment(); }
+void Metrics::CountAttachmentUploadResume() { attachment_resumes_->Increment(); }
+void Metrics::CountAttachmentBytesSent(double n) { attachment_bytes_sent_->Increment(n); }
 
 void Metrics::AddGauge(std::string name, std::string help,
                        std::function<std::vector<GaugeSample>()> fn) {

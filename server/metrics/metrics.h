@@ -61,6 +61,16 @@ class Metrics {
   // fieldsync_pull_records_total.
   void CountPulledRecords(double n);
 
+  // ---- Attachments --------------------------------------------------------------------------
+  // fieldsync_attachment_bytes_received_total: data bytes of Upload requests.
+  void CountAttachmentBytesReceived(double n);
+  // fieldsync_attachments_stored_total: blobs verified and stored.
+  void CountAttachmentStored();
+  // fieldsync_attachment_upload_resumes_total: uploads continued from a durable offset > 0.
+  void CountAttachmentUploadResume();
+  // fieldsync_attachment_bytes_sent_total: data bytes of Download responses.
+  void CountAttachmentBytesSent(double n);
+
   // ---- Scrape-time gauges -------------------------------------------------------------------
   // Registers a gauge family whose samples `fn` computes at each scrape. `fn` must be
   // thread-safe and cheap (it runs on the HTTP thread); it must outlive this object or be
@@ -83,6 +93,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* mutations_;
   prometheus::Histogram* push_batch_seconds_;
   prometheus::Counter* pulled_records_;
+  prometheus::Counter* attachment_bytes_;
+  prometheus::Counter* attachments_stored_;
+  prometheus::Counter* attachment_resumes_;
+  prometheus::Counter* attachment_bytes_sent_;
 
   struct GaugeFn {
     std::string name;

@@ -13,6 +13,7 @@
 
 #include "fieldsync/v1/admin.grpc.pb.h"
 #include "fieldsync/v1/aggregation.grpc.pb.h"
+#include "fieldsync/v1/attachment.grpc.pb.h"
 #include "fieldsync/v1/bundle.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
@@ -320,6 +321,35 @@ std::vector<Rpc> EveryRpc() {
       "AdminService.ListBackups", admin, &Adm::Stub::ListBackups));
   rpcs.push_back(OtherUnary<Adm, v1::VerifyBackupRequest, v1::VerifyBackupResponse>(
       "AdminService.VerifyBackup", admin, &Adm::Stub::VerifyBackup));
+  // AttachmentService (issue 13): the sync roles; a download only through a record in scope.
+  using Att = v1::AttachmentService;
+  rpcs.push_back(OtherUnary<Att, v1::StatRequest, v1::StatResponse>("AttachmentService.Stat",
+                                                                    sync_roles, &Att::Stub::Stat));
+  rpcs.push_back({"AttachmentService.Upload", sync_roles,
+                  [](TestClient& c, std::string* seen) {
+                    auto stub = Att::NewStub(c.channel());
+                    auto ctx = c.Context(10'000);
+                    auto stream = stub->Upload(ctx.get());
+                    stream->Write(v1::UploadRequest());  // no hash: refused after the guard
+                    stream->WritesDone();
+                    v1::UploadResponse resp;
+                    while (stream->Read(&resp)) Seen(resp, seen);
+                    return stream->Finish();
+                  },
+                  /*strict_ok=*/false});
+  rpcs.push_back({"AttachmentService.Download", sync_roles,
+                  [](TestClient& c, std::string* seen) {
+                    auto stub = Att::NewStub(c.channel());
+                    auto ctx = c.Context(10'000);
+                    v1::DownloadRequest req;
+                    req.set_record_id(kSecretNinewa);
+                    req.set_field("photo");
+                    auto reader = stub->Download(ctx.get(), req);
+                    v1::DownloadResponse resp;
+                    while (reader->Read(&resp)) Seen(resp, seen);
+                    return reader->Finish();
+                  },
+                  /*strict_ok=*/false});
   return rpcs;
 }
 

@@ -117,6 +117,8 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   s->bundle_service_ =
       std::make_unique<rpc::BundleServiceImpl>(s->guard_.get(), s->bundle_importer_.get());
   s->health_service_ = std::make_unique<rpc::HealthServiceImpl>();
+  s->health_service_->set_writable_probe(
+      [store = s->store_.get()] { return !store->GetWriteStall().stopped; });
   FS_RETURN_IF_ERROR(s->StartAdmin());
   FS_RETURN_IF_ERROR(s->StartAggregation());
   FS_RETURN_IF_ERROR(s->StartAttachments());

@@ -90,10 +90,19 @@ void FieldsyncServer::RegisterGauges() {
         [queries] { return One(static_cast<double>(queries->verify_drift_cells())); });
   }
   Store* store = store_.get();
-  for (const char* prop : {"rocksdb.estimate-num-keys", "rocksdb.total-sst-files-size",
-                           "rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
-                           "rocksdb.estimate-pending-compaction-bytes",
-                           "rocksdb.num-running-compactions", "rocksdb.background-errors"}) {
+  // A crash loop or a compaction backlog shows here first (Store::Write answers UNAVAILABLE
+  // while writes are stopped, and health "fieldsync.v1.SyncService" is NOT_SERVING).
+  metrics_->AddGauge("fieldsync_store_writes_stopped",
+                     "1 while RocksDB has stopped writes (pushes answer UNAVAILABLE).",
+                     [store] { return One(store->GetWriteStall().stopped ? 1.0 : 0.0); });
+  metrics_->AddGauge("fieldsync_store_level0_files",
+                     "RocksDB level-0 files (writes stop at 36, slow down at 20).",
+                     [store] { return One(static_cast<double>(store->GetWriteStall().l0_files)); });
+  for (const char* prop :
+       {"rocksdb.estimate-num-keys", "rocksdb.total-sst-files-size",
+        "rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
+        "rocksdb.estimate-pending-compaction-bytes", "rocksdb.num-running-compactions",
+        "rocksdb.background-errors", "rocksdb.actual-delayed-write-rate"}) {
     std::string name = absl::StrReplaceAll(prop, {{"rocksdb.", "fieldsync_rocksdb_"}, {"-", "_"}});
     std::string property = prop;
     metrics_->AddGauge(name, absl::StrCat("RocksDB property ", prop, "."), [store, property] {

@@ -9,7 +9,6 @@ using grpc::health::v1::HealthCheckResponse;
 void HealthServiceImpl::SetServing(bool serving) {
   std::lock_guard<std::mutex> l(mu_);
   serving_ = serving;
-  ++generation_;
   cv_.notify_all();
 }
 
@@ -17,7 +16,6 @@ void HealthServiceImpl::Shutdown() {
   std::lock_guard<std::mutex> l(mu_);
   serving_ = false;
   shutdown_ = true;
-  ++generation_;
   cv_.notify_all();
 }
 
@@ -26,12 +24,20 @@ bool HealthServiceImpl::Known(const std::string& service) const {
          service == "fieldsync.v1.FormService";
 }
 
+HealthCheckResponse::ServingStatus HealthServiceImpl::StatusOf(const std::string& service) const {
+  if (!serving_) return HealthCheckResponse::NOT_SERVING;
+  if (service == "fieldsync.v1.SyncService" && writable_ && !writable_()) {
+    return HealthCheckResponse::NOT_SERVING;
+  }
+  return HealthCheckResponse::SERVING;
+}
+
 grpc::Status HealthServiceImpl::Check(grpc::ServerContext*,
                                       const grpc::health::v1::HealthCheckRequest* req,
                                       HealthCheckResponse* resp) {
   if (!Known(req->service())) return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
   std::lock_guard<std::mutex> l(mu_);
-  resp->set_status(serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
+  resp->set_status(StatusOf(req->service()));
   return grpc::Status::OK;
 }
 
@@ -39,16 +45,17 @@ grpc::Status HealthServiceImpl::Watch(grpc::ServerContext* ctx,
                                       const grpc::health::v1::HealthCheckRequest* req,
                                       grpc::ServerWriter<HealthCheckResponse>* writer) {
   std::unique_lock<std::mutex> l(mu_);
-  uint64_t seen = generation_ + 1;  // force a first write
+  bool sent = false;
+  HealthCheckResponse::ServingStatus last = HealthCheckResponse::UNKNOWN;
   while (!ctx->IsCancelled()) {
-    if (seen != generation_) {
-      seen = generation_;
+    // Re-evaluated at every wake (a write stall changes without a SetServing call).
+    const HealthCheckResponse::ServingStatus now =
+        Known(req->service()) ? StatusOf(req->service()) : HealthCheckResponse::SERVICE_UNKNOWN;
+    if (!sent || now != last) {
+      sent = true;
+      last = now;
       HealthCheckResponse resp;
-      if (!Known(req->service())) {
-        resp.set_status(HealthCheckResponse::SERVICE_UNKNOWN);
-      } else {
-        resp.set_status(serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
-      }
+      resp.set_status(now);
       l.unlock();
       const bool ok = writer->Write(resp);
       l.lock();

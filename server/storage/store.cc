@@ -7,6 +7,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
 #include "server/storage/codec.h"
@@ -95,6 +99,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   // Concurrent synced writers join one write group and share the fsync.
   ro.enable_pipelined_write = false;
   ro.max_total_wal_size = 4 * options.write_buffer_bytes;
+  // Recovered WAL data stays in the memtable instead of being flushed into a new level-0 file
+  // at every open: a crash loop (a restart every few hundred ms) otherwise adds level-0 files
+  // faster than compaction removes them, until RocksDB stops all writes (issue 10).
+  ro.avoid_flush_during_recovery = true;
   rocksdb::BlockBasedTableOptions table;
   // Index and filter blocks live in the (bounded) block cache, in its high-priority pool, so
   // random record reads do not evict them; partitioned, so only the small top level is pinned.
@@ -118,6 +126,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   FS_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(ro, options.path, &db),
                                absl::StrCat("opening database at ", options.path)));
   store->db_.reset(db);
+  store->max_stall_wait_ms_ = options.max_stall_wait_ms;
+  store->stall_retry_ms_ = options.stall_retry_ms;
   FS_RETURN_IF_ERROR(store->CheckFormatVersion(options.path));
   return store;
 }
@@ -243,7 +253,49 @@ size_t Store::Batch::ByteSize() const { return batch_->GetDataSize(); }
 absl::Status Store::Write(Batch& batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
+  // Refused (Incomplete) rather than blocked while RocksDB stalls writes: a stop can last
+  // until a compaction finishes, and a caller must never wait that long without an answer.
+  wo.no_slowdown = true;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(max_stall_wait_ms_);
+  while (true) {
+    rocksdb::Status s = db_->Write(wo, batch.batch_.get());
+    if (!s.IsIncomplete()) return FromRocks(s, "write");
+    if (!WritesStopped()) {
+      // Only slowed down: RocksDB paces this write (delayed_write_rate), which is bounded.
+      wo.no_slowdown = false;
+      return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return WithRetryDelay(
+          absl::UnavailableError(absl::StrCat(
+              "the store has stopped writes until compaction catches up (",
+              GetWriteStall().l0_files, " level-0 files); nothing was written, retry later")),
+          stall_retry_ms_);
+    }
+    // A stop for full memtables lasts one flush (milliseconds): wait for it, bounded.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool Store::WritesStopped() const {
+  uint64_t v = 0;
+  return db_->GetIntProperty("rocksdb.is-write-stopped", &v) && v != 0;
+}
+
+Store::WriteStall Store::GetWriteStall() const {
+  WriteStall w;
+  w.stopped = WritesStopped();
+  std::string l0;  // a string property
+  if (db_->GetProperty("rocksdb.num-files-at-level0", &l0)) {
+    w.l0_files = std::strtoull(l0.c_str(), nullptr, 10);
+  }
+  return w;
+}
+
+void Store::PauseBackgroundWorkForTest() { db_->PauseBackgroundWork().PermitUncheckedError(); }
+void Store::ContinueBackgroundWorkForTest() {
+  db_->ContinueBackgroundWork().PermitUncheckedError();
 }
 
 // ---- Point reads ---------------------------------------------------------------------------

@@ -33,6 +33,10 @@ struct StoreOptions {
   size_t block_cache_bytes = 64 << 20;
   size_t write_buffer_bytes = 32 << 20;
   int max_write_buffers = 3;
+  // How long a write waits for RocksDB to lift a write stop before answering UNAVAILABLE.
+  int64_t max_stall_wait_ms = 2'000;
+  // The retry delay that UNAVAILABLE carries.
+  int64_t stall_retry_ms = 1'000;
 };
 
 class Store {
@@ -95,8 +99,19 @@ class Store {
   };
 
   // Applies `batch` atomically. With `sync`, returns only after the WAL is on disk;
-  // concurrent synced writers share fsyncs (RocksDB group commit).
+  // concurrent synced writers share fsyncs (RocksDB group commit). When RocksDB has stopped
+  // writes (too many level-0 files or full memtables, until compaction or flush catches up)
+  // and they stay stopped for options.max_stall_wait_ms, UNAVAILABLE with a retry delay
+  // (WithRetryDelay) instead of blocking the caller for as long as the stall lasts; a write
+  // RocksDB only slows down is paced, not refused.
   absl::Status Write(Batch& batch, bool sync);
+
+  // Whether RocksDB has stopped writes now, and its level-0 file count (health, metrics).
+  struct WriteStall {
+    bool stopped = false;
+    uint64_t l0_files = 0;
+  };
+  WriteStall GetWriteStall() const;
 
   // ---- Point reads. NOT_FOUND is reported as std::nullopt, not as an error. ----
   absl::StatusOr<std::optional<Record>> GetRecord(std::string_view record_id) const;
@@ -183,13 +198,20 @@ class Store {
   // A RocksDB integer property ("rocksdb.estimate-num-keys", ...); nullopt if unknown.
   std::optional<uint64_t> GetIntProperty(const std::string& name) const;
 
+  // Tests only: stops and resumes flushes and compactions, to make RocksDB stall writes.
+  void PauseBackgroundWorkForTest();
+  void ContinueBackgroundWorkForTest();
+
  private:
   Store() = default;
   // Stamps a database without a format version; refuses a newer one (see Open).
   absl::Status CheckFormatVersion(const std::string& path);
   friend class Backups;  // storage/backup.h: BackupEngine needs the DB
+  bool WritesStopped() const;
   std::unique_ptr<rocksdb::Env> mem_env_;
   std::unique_ptr<rocksdb::DB> db_;
+  int64_t max_stall_wait_ms_ = 0;
+  int64_t stall_retry_ms_ = 0;
 };
 
 }  // namespace fieldsync

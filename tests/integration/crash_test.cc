@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <thread>
@@ -21,7 +22,12 @@ namespace {
 constexpr int kDevices = 3;
 constexpr int kMutationsPerDevice = 1500;
 constexpr int kBatch = 10;
-constexpr int kKills = 5;
+// FIELDSYNC_CRASH_KILLS raises the number of kills for a longer run outside CI.
+int KillsFromEnv() {
+  const char* v = std::getenv("FIELDSYNC_CRASH_KILLS");
+  return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : 5;
+}
+const int kKills = KillsFromEnv();
 
 // Device d's script: creates, each followed by two edits of the same record (sequential
 // versions), so the final state of every record is known in advance.

@@ -13,7 +13,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libre2-dev \
   libabsl-dev grpc-proto openssl libzstd-dev \
-  prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev \
+  prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev \
   clang libclang-rt-dev zstd \
   yamllint systemd >/dev/null
 if [ "${1:-}" = "--test" ]; then

@@ -525,12 +525,12 @@ int Backup(const ServerConnection& conn, const std::vector<std::string>& args) {
 
 }  // namespace
 
-int CmdAdmin(const std::string& data_dir, std::vector<std::string> args) {
+int CmdAdmin(const Settings& settings, std::vector<std::string> args) {
   if (args.size() < 2 || args[1] == "help" || args[1] == "--help") {
     (args.size() < 2 ? std::cerr : std::cout) << kAdminUsage;
     return args.size() < 2 ? kUsage : kOk;
   }
-  auto conn = ConnectToServer(data_dir, &args);
+  auto conn = ConnectToServer(settings, &args);
   if (!conn.ok()) {
     std::cerr << "fieldsync admin: " << conn.status().message() << "\n";
     return conn.status().code() == absl::StatusCode::kInvalidArgument ? kUsage : kFailed;

@@ -25,13 +25,15 @@
 #include <string>
 #include <vector>
 
+#include "client-sdk/cli/cli_common.h"
+
 namespace fieldsync::cli {
 
 // `args` starts with "admin". Returns the exit code: 0 done; 1 failed (message on stderr:
 // a caller without the admin role reads that it needs one; `backup verify` / `backup create
 // --verify` also when the backup is damaged; `quarantine replay` when the edit stays
 // quarantined); 2 usage.
-int CmdAdmin(const std::string& data_dir, std::vector<std::string> args);
+int CmdAdmin(const Settings& settings, std::vector<std::string> args);
 
 }  // namespace fieldsync::cli
 

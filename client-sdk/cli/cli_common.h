@@ -17,6 +17,15 @@ constexpr int kFailed = 1;
 constexpr int kUsage = 2;
 constexpr int kPartial = 3;
 
+// What every command shares: a flag, else FIELDSYNC_<NAME>, else a line of the --config file
+// (server/cmdline).
+struct Settings {
+  std::string data_dir;    // --data-dir: the local store, `config` and `token`
+  int64_t timeout_ms = 0;  // --timeout-ms: deadline per server call
+  int max_attempts = 0;    // --max-attempts: sync attempts without progress
+  size_t push_batch = 0;   // --push-batch: mutations per push request
+};
+
 // The data dir's `config` and `token` files.
 struct Config {
   std::string server;

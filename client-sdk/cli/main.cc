@@ -18,10 +18,12 @@
 //                                        against the server (stats_command.h,
 //                                        admin_commands.h)
 //
-// The data dir (default $FIELDSYNC_DATA_DIR, else ~/.fieldsync) holds the local store and
-// `config` (server, TLS, device id) and `token` (mode 600).
-// Tuning from the environment: FIELDSYNC_TIMEOUT_MS (per call), FIELDSYNC_MAX_ATTEMPTS,
-// FIELDSYNC_PUSH_BATCH (mutations per push request).
+// `fieldsync --help` and `fieldsync COMMAND --help` list the options (server/cmdline).
+// Settings of every command, each a flag, else FIELDSYNC_<NAME>, else a line of the
+// --config file: --data-dir (default ~/.fieldsync), --timeout-ms (per call),
+// --max-attempts, --push-batch (mutations per push request).
+// The data dir holds the local store and `config` (server, TLS, device id) and `token`
+// (mode 600).
 // Exit codes: 0 done; 1 failed (message on stderr); 2 usage; 3 import-csv stored only some
 // rows.
 #include <sys/stat.h>
@@ -44,26 +46,13 @@
 #include "client-sdk/cli/csv.h"
 #include "client-sdk/cli/stats_command.h"
 #include "fieldsync/client.h"
+#include "server/cmdline/cmdline.h"
 
 namespace fieldsync::cli {
 namespace {
 
 using client::Client;
 using client::ClientOptions;
-
-constexpr char kUsageText[] =
-    "usage: fieldsync [--data-dir DIR] COMMAND ...\n"
-    "  init --server HOST:PORT (--enroll-code CODE | --token T | --token-file F)\n"
-    "       [--ca-file PEM | --plaintext] [--device-id ID] [--label TEXT]\n"
-    "  record add FORM key=value...     record edit ID key=value...\n"
-    "  record delete ID                 record get ID\n"
-    "  record list [FORM] [key=value...]\n"
-    "  import-csv FORM file.csv         sync\n"
-    "  status                           receipts [--since N]\n"
-    "  forms\n"
-    "  bundle export FILE               bundle import FILE [RECEIPTS_OUT]\n"
-    "  stats ...                        admin ...   (`fieldsync stats help`, `fieldsync admin "
-    "help`)\n";
 
 bool SaveConfig(const std::string& dir, const Config& c, std::string* error) {
   mkdir(dir.c_str(), 0700);
@@ -89,9 +78,9 @@ bool SaveConfig(const std::string& dir, const Config& c, std::string* error) {
   return fclose(f) == 0;
 }
 
-absl::StatusOr<std::unique_ptr<Client>> OpenClient(const std::string& dir, const Config& cfg) {
+absl::StatusOr<std::unique_ptr<Client>> OpenClient(const Settings& settings, const Config& cfg) {
   ClientOptions o;
-  o.data_dir = dir;
+  o.data_dir = settings.data_dir;
   o.device_id = cfg.device_id;
   o.app_version = "fieldsync-cli/0.1";
   o.server.target = cfg.server.empty() ? "unconfigured:0" : cfg.server;
@@ -102,15 +91,9 @@ absl::StatusOr<std::unique_ptr<Client>> OpenClient(const std::string& dir, const
     o.server.ca_pem = ReadFile(cfg.ca_file, &ok);
     if (!ok) return absl::FailedPreconditionError("cannot read CA file " + cfg.ca_file);
   }
-  if (const char* ms = getenv("FIELDSYNC_TIMEOUT_MS"); ms != nullptr && *ms) {
-    o.server.call_timeout_ms = atoll(ms);
-  }
-  if (const char* n = getenv("FIELDSYNC_MAX_ATTEMPTS"); n != nullptr && *n) {
-    o.max_attempts = atoi(n);
-  }
-  if (const char* n = getenv("FIELDSYNC_PUSH_BATCH"); n != nullptr && *n) {
-    o.push_batch = static_cast<size_t>(atoi(n));
-  }
+  o.server.call_timeout_ms = settings.timeout_ms;
+  o.max_attempts = settings.max_attempts;
+  o.push_batch = settings.push_batch;
   return Client::Open(std::move(o));
 }
 
@@ -202,40 +185,17 @@ class CliObserver final : public client::SyncObserver {
   bool dirty_ = false;
 };
 
-int CmdInit(const std::string& dir, const std::vector<std::string>& args) {
+struct InitArgs {
   Config cfg;
   std::string token_file, enroll_code, label;
-  for (size_t i = 1; i < args.size(); ++i) {
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
-    bool ok = true;
-    if (args[i] == "--server") {
-      ok = value(&cfg.server);
-    } else if (args[i] == "--token") {
-      ok = value(&cfg.token);
-    } else if (args[i] == "--token-file") {
-      ok = value(&token_file);
-    } else if (args[i] == "--ca-file") {
-      ok = value(&cfg.ca_file);
-    } else if (args[i] == "--device-id") {
-      ok = value(&cfg.device_id);
-    } else if (args[i] == "--enroll-code") {
-      ok = value(&enroll_code);
-    } else if (args[i] == "--label") {
-      ok = value(&label);
-    } else if (args[i] == "--plaintext") {
-      cfg.plaintext = true;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "fieldsync init: bad argument " << args[i] << "\n" << kUsageText;
-      return kUsage;
-    }
-  }
+};
+
+int CmdInit(const Settings& settings, InitArgs args) {
+  Config& cfg = args.cfg;
+  const std::string& dir = settings.data_dir;
+  const std::string& token_file = args.token_file;
+  const std::string& enroll_code = args.enroll_code;
+  const std::string& label = args.label;
   if (!token_file.empty()) {
     bool ok = false;
     cfg.token = Trim(ReadFile(token_file, &ok));
@@ -286,7 +246,7 @@ int CmdInit(const std::string& dir, const std::vector<std::string>& args) {
     std::cerr << "fieldsync init: " << error << "\n";
     return kFailed;
   }
-  auto c = OpenClient(dir, cfg);
+  auto c = OpenClient(settings, cfg);
   if (!c.ok()) return Fail(c.status(), cfg);
   absl::Status s = (*c)->RefreshForms();
   if (!s.ok()) {
@@ -305,97 +265,82 @@ int CmdInit(const std::string& dir, const std::vector<std::string>& args) {
   return kOk;
 }
 
-int CmdRecord(Client* c, const Config& cfg, const std::vector<std::string>& args) {
-  if (args.size() < 2) {
-    std::cerr << kUsageText;
-    return kUsage;
-  }
-  const std::string& sub = args[1];
-  if (sub == "add" || sub == "edit") {
-    if (args.size() < 3) {
-      std::cerr << kUsageText;
-      return kUsage;
-    }
-    std::vector<std::pair<std::string, std::string>> pairs;
-    if (!SplitPairs(args, 3, &pairs)) return kUsage;
-    std::string form_id = args[2];
-    if (sub == "edit") {
-      auto rec = c->Get(args[2]);
-      if (!rec.ok()) return Fail(rec.status(), cfg);
-      form_id = rec->form_id;
-    }
-    auto fields = c->ParseFields(form_id, pairs);
-    if (!fields.ok()) return Fail(fields.status(), cfg);
-    if (sub == "add") {
-      auto id = c->Create(form_id, *fields);
-      if (!id.ok()) return Fail(id.status(), cfg);
-      std::cout << *id << "\n";
-      return kOk;
-    }
-    absl::Status s = c->Update(args[2], *fields);
-    if (!s.ok()) return Fail(s, cfg);
-    std::cout << "edited " << args[2] << "\n";
-    return kOk;
-  }
-  if (sub == "delete" || sub == "get") {
-    if (args.size() != 3) {
-      std::cerr << kUsageText;
-      return kUsage;
-    }
-    if (sub == "delete") {
-      absl::Status s = c->Delete(args[2]);
-      if (!s.ok()) return Fail(s, cfg);
-      std::cout << "deleted " << args[2] << "\n";
-      return kOk;
-    }
-    auto rec = c->Get(args[2]);
+// `record add FORM key=value...` and `record edit ID key=value...`.
+int CmdRecordWrite(Client* c, const Config& cfg, bool add, const std::string& target,
+                   const std::vector<std::string>& pairs_text) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (!SplitPairs(pairs_text, 0, &pairs)) return kUsage;
+  std::string form_id = target;
+  if (!add) {
+    auto rec = c->Get(target);
     if (!rec.ok()) return Fail(rec.status(), cfg);
-    PrintRecord(*rec);
+    form_id = rec->form_id;
+  }
+  auto fields = c->ParseFields(form_id, pairs);
+  if (!fields.ok()) return Fail(fields.status(), cfg);
+  if (add) {
+    auto id = c->Create(form_id, *fields);
+    if (!id.ok()) return Fail(id.status(), cfg);
+    std::cout << *id << "\n";
     return kOk;
   }
-  if (sub == "list") {
-    client::Query q;
-    size_t from = 2;
-    if (args.size() > 2 && args[2].find('=') == std::string::npos) {
-      q.form_id = args[2];
-      from = 3;
-    }
-    std::vector<std::pair<std::string, std::string>> pairs;
-    if (!SplitPairs(args, from, &pairs)) return kUsage;
-    if (!pairs.empty()) {
-      if (q.form_id.empty()) {
-        std::cerr << "fieldsync: filtering by field values needs a FORM\n";
-        return kUsage;
-      }
-      auto fields = c->ParseFields(q.form_id, pairs);
-      if (!fields.ok()) return Fail(fields.status(), cfg);
-      q.equals = *fields;
-    }
-    auto recs = c->Find(q);
-    if (!recs.ok()) return Fail(recs.status(), cfg);
-    for (const auto& r : *recs) PrintRecord(r);
-    std::cout << recs->size() << " records\n";
-    return kOk;
-  }
-  std::cerr << kUsageText;
-  return kUsage;
+  absl::Status s = c->Update(target, *fields);
+  if (!s.ok()) return Fail(s, cfg);
+  std::cout << "edited " << target << "\n";
+  return kOk;
 }
 
-int CmdImportCsv(Client* c, const Config& cfg, const std::vector<std::string>& args) {
-  if (args.size() != 3) {
-    std::cerr << kUsageText;
-    return kUsage;
+int CmdRecordDelete(Client* c, const Config& cfg, const std::string& id) {
+  absl::Status s = c->Delete(id);
+  if (!s.ok()) return Fail(s, cfg);
+  std::cout << "deleted " << id << "\n";
+  return kOk;
+}
+
+int CmdRecordGet(Client* c, const Config& cfg, const std::string& id) {
+  auto rec = c->Get(id);
+  if (!rec.ok()) return Fail(rec.status(), cfg);
+  PrintRecord(*rec);
+  return kOk;
+}
+
+// `record list [FORM] [key=value...]`.
+int CmdRecordList(Client* c, const Config& cfg, const std::vector<std::string>& args) {
+  client::Query q;
+  size_t from = 0;
+  if (!args.empty() && args[0].find('=') == std::string::npos) {
+    q.form_id = args[0];
+    from = 1;
   }
-  const std::string& form_id = args[1];
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (!SplitPairs(args, from, &pairs)) return kUsage;
+  if (!pairs.empty()) {
+    if (q.form_id.empty()) {
+      std::cerr << "fieldsync: filtering by field values needs a FORM\n";
+      return kUsage;
+    }
+    auto fields = c->ParseFields(q.form_id, pairs);
+    if (!fields.ok()) return Fail(fields.status(), cfg);
+    q.equals = *fields;
+  }
+  auto recs = c->Find(q);
+  if (!recs.ok()) return Fail(recs.status(), cfg);
+  for (const auto& r : *recs) PrintRecord(r);
+  std::cout << recs->size() << " records\n";
+  return kOk;
+}
+
+int CmdImportCsv(Client* c, const Config& cfg, const std::string& form_id,
+                 const std::string& csv_path) {
   bool ok = false;
-  const std::string text = ReadFile(args[2], &ok);
+  const std::string text = ReadFile(csv_path, &ok);
   if (!ok) {
-    std::cerr << "fieldsync: cannot read " << args[2] << "\n";
+    std::cerr << "fieldsync: cannot read " << csv_path << "\n";
     return kFailed;
   }
   std::vector<CsvRow> rows = ParseCsv(text);
   if (rows.empty()) {
-    std::cerr << "fieldsync: " << args[2] << " is empty (the first row must name the fields)\n";
+    std::cerr << "fieldsync: " << csv_path << " is empty (the first row must name the fields)\n";
     return kFailed;
   }
   const std::vector<std::string>& header = rows[0].cells;
@@ -454,7 +399,7 @@ int CmdImportCsv(Client* c, const Config& cfg, const std::vector<std::string>& a
   }
   // Both passes' problems, in line order.
   for (const auto& [line, whys] : problems) {
-    for (const auto& why : whys) std::cout << args[2] << ":" << line << ": " << why << "\n";
+    for (const auto& why : whys) std::cout << csv_path << ":" << line << ": " << why << "\n";
   }
   std::cout << "imported " << imported << " of " << rows.size() - 1 << " rows";
   if (bad > 0) std::cout << "; " << bad << " rows with errors (fix them and import those again)";
@@ -501,9 +446,7 @@ int CmdStatus(Client* c, const Config& cfg) {
   return kOk;
 }
 
-int CmdReceipts(Client* c, const Config& cfg, const std::vector<std::string>& args) {
-  uint64_t since = 0;
-  if (args.size() == 3 && args[1] == "--since") since = strtoull(args[2].c_str(), nullptr, 10);
+int CmdReceipts(Client* c, const Config& cfg, uint64_t since) {
   auto rs = c->Receipts(since, 1000);
   if (!rs.ok()) return Fail(rs.status(), cfg);
   for (const auto& r : *rs) {
@@ -528,81 +471,221 @@ int CmdForms(Client* c, const Config& cfg) {
   return kOk;
 }
 
-int CmdBundle(Client* c, const Config& cfg, const std::vector<std::string>& args) {
-  if (args.size() == 3 && args[1] == "export") {
-    auto n = c->ExportBundle(args[2]);
-    if (!n.ok()) return Fail(n.status(), cfg);
-    std::cout << "wrote " << *n << " pending edits to " << args[2]
-              << "; they stay pending here until the receipts come back\n";
-    return kOk;
-  }
-  if ((args.size() == 3 || args.size() == 4) && args[1] == "import") {
-    bool ok = false;
-    const std::string head = ReadFile(args[2], &ok).substr(0, 8);
-    if (!ok) {
-      std::cerr << "fieldsync: cannot read " << args[2] << "\n";
-      return kFailed;
-    }
-    if (head == std::string("FSRCPTS\0", 8)) {
-      auto n = c->ImportReceipts(args[2]);
-      if (!n.ok()) return Fail(n.status(), cfg);
-      std::cout << "applied " << *n << " receipts\n";
-      return kOk;
-    }
-    const std::string out = args.size() == 4 ? args[3] : args[2] + ".receipts";
-    auto rs = c->ImportBundleOnServer(args[2], out);
-    if (!rs.ok()) return Fail(rs.status(), cfg);
-    std::map<std::string, int> counts;
-    for (const auto& r : *rs) ++counts[client::OutcomeName(r.outcome)];
-    std::cout << "imported " << rs->size() << " mutations:";
-    for (const auto& [k, n] : counts) std::cout << " " << k << " " << n;
-    std::cout << "\nreceipts file for the device: " << out << "\n";
-    return kOk;
-  }
-  std::cerr << kUsageText;
-  return kUsage;
+int CmdBundleExport(Client* c, const Config& cfg, const std::string& path) {
+  auto n = c->ExportBundle(path);
+  if (!n.ok()) return Fail(n.status(), cfg);
+  std::cout << "wrote " << *n << " pending edits to " << path
+            << "; they stay pending here until the receipts come back\n";
+  return kOk;
 }
 
-int Run(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  std::string dir;
-  if (const char* env = getenv("FIELDSYNC_DATA_DIR"); env != nullptr && *env) dir = env;
-  if (args.size() >= 2 && args[0] == "--data-dir") {
-    dir = args[1];
-    args.erase(args.begin(), args.begin() + 2);
-  }
-  if (dir.empty()) {
-    const char* home = getenv("HOME");
-    dir = std::string(home != nullptr ? home : ".") + "/.fieldsync";
-  }
-  if (args.empty() || args[0] == "help" || args[0] == "--help") {
-    std::cout << kUsageText;
-    return args.empty() ? kUsage : kOk;
-  }
-  if (args[0] == "init") return CmdInit(dir, args);
-  // Server-only commands: no local store is opened (a CronJob runs them without a data dir).
-  if (args[0] == "stats") return CmdStats(dir, args);
-  if (args[0] == "admin") return CmdAdmin(dir, args);
-  Config cfg;
-  if (!LoadConfig(dir, &cfg)) {
-    std::cerr << "fieldsync: " << dir << " is not set up; run `fieldsync init` first\n";
+// A receipts file is applied here; a bundle is imported on the server (receipts to `out`,
+// default PATH.receipts).
+int CmdBundleImport(Client* c, const Config& cfg, const std::string& path,
+                    const std::string& out_arg) {
+  bool ok = false;
+  const std::string head = ReadFile(path, &ok).substr(0, 8);
+  if (!ok) {
+    std::cerr << "fieldsync: cannot read " << path << "\n";
     return kFailed;
   }
-  auto c = OpenClient(dir, cfg);
-  if (!c.ok()) return Fail(c.status(), cfg);
-  const std::string& cmd = args[0];
-  if (cmd == "record") return CmdRecord(c->get(), cfg, args);
-  if (cmd == "import-csv") return CmdImportCsv(c->get(), cfg, args);
-  if (cmd == "sync") return CmdSync(c->get(), cfg);
-  if (cmd == "status") return CmdStatus(c->get(), cfg);
-  if (cmd == "receipts") return CmdReceipts(c->get(), cfg, args);
-  if (cmd == "forms") return CmdForms(c->get(), cfg);
-  if (cmd == "bundle") return CmdBundle(c->get(), cfg, args);
-  std::cerr << "fieldsync: unknown command " << cmd << "\n" << kUsageText;
-  return kUsage;
+  if (head == std::string("FSRCPTS\0", 8)) {
+    auto n = c->ImportReceipts(path);
+    if (!n.ok()) return Fail(n.status(), cfg);
+    std::cout << "applied " << *n << " receipts\n";
+    return kOk;
+  }
+  const std::string out = out_arg.empty() ? path + ".receipts" : out_arg;
+  auto rs = c->ImportBundleOnServer(path, out);
+  if (!rs.ok()) return Fail(rs.status(), cfg);
+  std::map<std::string, int> counts;
+  for (const auto& r : *rs) ++counts[client::OutcomeName(r.outcome)];
+  std::cout << "imported " << rs->size() << " mutations:";
+  for (const auto& [k, n] : counts) std::cout << " " << k << " " << n;
+  std::cout << "\nreceipts file for the device: " << out << "\n";
+  return kOk;
 }
+
+// Runs `body` with the data dir's client (commands that work on the local store).
+int WithClient(const Settings& settings, const std::function<int(Client*, const Config&)>& body) {
+  Config cfg;
+  if (!LoadConfig(settings.data_dir, &cfg)) {
+    std::cerr << "fieldsync: " << settings.data_dir
+              << " is not set up; run `fieldsync init` first\n";
+    return kFailed;
+  }
+  auto c = OpenClient(settings, cfg);
+  if (!c.ok()) return Fail(c.status(), cfg);
+  return body(c->get(), cfg);
+}
+
+// The command table: every command, its arguments and options, and what it runs.
+class Commands {
+ public:
+  explicit Commands(CLI::App* app) : app_(app), cl_(app) {}
+
+  void Declare() {
+    const char* home = getenv("HOME");
+    settings_.data_dir = std::string(home != nullptr ? home : ".") + "/.fieldsync";
+    const ClientOptions defaults;
+    settings_.timeout_ms = defaults.server.call_timeout_ms;
+    settings_.max_attempts = defaults.max_attempts;
+    settings_.push_batch = defaults.push_batch;
+    // Settings may also follow the command (`fieldsync sync --data-dir D`).
+    app_->fallthrough();
+    app_->require_subcommand(1);
+    cl_.AddConfigOption(app_);
+    cl_.Add(app_, "--data-dir", &settings_.data_dir, "the device's local store and config");
+    cl_.Add(app_, "--timeout-ms", &settings_.timeout_ms, "deadline per server call")
+        ->check(CLI::PositiveNumber);
+    cl_.Add(app_, "--max-attempts", &settings_.max_attempts,
+            "sync attempts without progress before giving up")
+        ->check(CLI::PositiveNumber);
+    cl_.Add(app_, "--push-batch", &settings_.push_batch, "mutations per push request")
+        ->check(CLI::Range(1, 100'000));
+    DeclareInit();
+    DeclareRecord();
+    DeclareLocal();
+    DeclareServerOnly();
+    Add(app_, "help", "", [this] {
+      // The root's help (app_->help() would describe the chosen `help` command).
+      std::cout << app_->get_formatter()->make_help(app_, app_->get_name(),
+                                                    CLI::AppFormatMode::Normal);
+      return kOk;
+    })->group("");  // hidden: `fieldsync help` as before, same text as --help
+  }
+
+  int Run(int argc, char** argv) {
+    if (auto exit_code = cl_.ParseOrExit(argc, argv, cmdline::ProcessEnvironment())) {
+      return *exit_code;
+    }
+    return run_();
+  }
+
+ private:
+  // A subcommand of `parent`; when it is chosen, `run_` becomes `body`.
+  CLI::App* Add(CLI::App* parent, const std::string& name, const std::string& help,
+                std::function<int()> body) {
+    CLI::App* cmd = parent->add_subcommand(name, help);
+    cmd->callback([this, body = std::move(body)] { run_ = body; });
+    return cmd;
+  }
+  // The same for a command on the local store.
+  CLI::App* AddLocal(CLI::App* parent, const std::string& name, const std::string& help,
+                     std::function<int(Client*, const Config&)> body) {
+    return Add(parent, name, help,
+               [this, body = std::move(body)] { return WithClient(settings_, body); });
+  }
+
+  void DeclareInit() {
+    CLI::App* init = Add(app_, "init", "set up the data dir for a server, enrolling if asked",
+                         [this] { return CmdInit(settings_, init_); });
+    init->add_option("--server", init_.cfg.server, "HOST:PORT")->required();
+    init->add_option("--enroll-code", init_.enroll_code, "a one-time enrollment code");
+    init->add_option("--token", init_.cfg.token, "this device's token");
+    init->add_option("--token-file", init_.token_file, "a file holding the token");
+    init->add_option("--ca-file", init_.cfg.ca_file, "CA to trust (TLS)");
+    init->add_flag("--plaintext", init_.cfg.plaintext, "no TLS (development server)");
+    init->add_option("--device-id", init_.cfg.device_id, "device id (default: the host name)");
+    init->add_option("--label", init_.label, "label shown to admins when enrolling");
+  }
+
+  void DeclareRecord() {
+    CLI::App* record = app_->add_subcommand("record", "records on this device");
+    record->require_subcommand(1);
+    CLI::App* add =
+        AddLocal(record, "add", "create a record", [this](Client* c, const Config& cfg) {
+          return CmdRecordWrite(c, cfg, /*add=*/true, target_, words_);
+        });
+    add->add_option("form", target_, "form id")->required();
+    add->add_option("fields", words_, "key=value ...");
+    CLI::App* edit =
+        AddLocal(record, "edit", "change fields of a record", [this](Client* c, const Config& cfg) {
+          return CmdRecordWrite(c, cfg, /*add=*/false, target_, words_);
+        });
+    edit->add_option("id", target_, "record id")->required();
+    edit->add_option("fields", words_, "key=value ...");
+    AddLocal(record, "delete", "delete a record",
+             [this](Client* c, const Config& cfg) { return CmdRecordDelete(c, cfg, target_); })
+        ->add_option("id", target_, "record id")
+        ->required();
+    AddLocal(record, "get", "print a record",
+             [this](Client* c, const Config& cfg) { return CmdRecordGet(c, cfg, target_); })
+        ->add_option("id", target_, "record id")
+        ->required();
+    AddLocal(record, "list", "list records, of a form and with field values if given",
+             [this](Client* c, const Config& cfg) { return CmdRecordList(c, cfg, words_); })
+        ->add_option("filter", words_, "[FORM] [key=value ...]");
+  }
+
+  void DeclareLocal() {
+    CLI::App* csv = AddLocal(
+        app_, "import-csv", "create one record per CSV row",
+        [this](Client* c, const Config& cfg) { return CmdImportCsv(c, cfg, target_, path_); });
+    csv->add_option("form", target_, "form id")->required();
+    csv->add_option("file", path_, "CSV file; the first row names the fields")->required();
+    AddLocal(app_, "sync", "send pending edits, receive the scope's changes", CmdSync);
+    AddLocal(app_, "status", "pending, rejected and conflicting edits", CmdStatus);
+    AddLocal(app_, "receipts", "the server's receipts for this device",
+             [this](Client* c, const Config& cfg) { return CmdReceipts(c, cfg, since_); })
+        ->add_option("--since", since_, "from this device seq");
+    AddLocal(app_, "forms", "the cached forms", CmdForms);
+    CLI::App* bundle = app_->add_subcommand("bundle", "offline bundle files (USB stick)");
+    bundle->require_subcommand(1);
+    AddLocal(bundle, "export", "write the outbox to a signed bundle file",
+             [this](Client* c, const Config& cfg) { return CmdBundleExport(c, cfg, path_); })
+        ->add_option("file", path_, "bundle file to write")
+        ->required();
+    CLI::App* import = AddLocal(
+        bundle, "import",
+        "a bundle: apply it on the server (admin) and write the receipts file; a receipts "
+        "file: apply it here",
+        [this](Client* c, const Config& cfg) { return CmdBundleImport(c, cfg, path_, out_); });
+    import->add_option("file", path_, "bundle or receipts file")->required();
+    import->add_option("out", out_, "receipts file to write (default FILE.receipts)");
+  }
+
+  // `stats` and `admin` talk to the server directly; no local store is opened (a CronJob
+  // runs them without a data dir). Their own arguments are parsed by stats_command.h and
+  // admin_commands.h.
+  void DeclareServerOnly() {
+    for (const std::string name : {"stats", "admin"}) {
+      CLI::App* cmd =
+          Add(app_, name,
+              name == "stats" ? "aggregated statistics (`fieldsync stats help`)"
+                              : "fleet, conflicts, quarantine, backups (`fieldsync admin help`)",
+              [this, name] {
+                std::vector<std::string> args = {name};
+                for (auto& a : app_->get_subcommand(name)->remaining()) {
+                  args.push_back(std::move(a));
+                }
+                return name == "stats" ? CmdStats(settings_, args) : CmdAdmin(settings_, args);
+              });
+      cmd->prefix_command();
+      cmd->fallthrough(false);
+      cmd->set_help_flag();  // `stats --help` is answered by the command itself
+    }
+  }
+
+  CLI::App* app_;
+  cmdline::CommandLine cl_;
+  Settings settings_;
+  std::function<int()> run_;
+  InitArgs init_;
+  std::string target_, path_, out_;
+  std::vector<std::string> words_;
+  uint64_t since_ = 0;
+};
 
 }  // namespace
 }  // namespace fieldsync::cli
 
-int main(int argc, char** argv) { return fieldsync::cli::Run(argc, argv); }
+int main(int argc, char** argv) {
+  CLI::App app(
+      "The fieldsync field device. A setting comes from its flag, else FIELDSYNC_<NAME>, "
+      "else the --config file.",
+      "fieldsync");
+  fieldsync::cli::Commands commands(&app);
+  commands.Declare();
+  return commands.Run(argc, argv);
+}

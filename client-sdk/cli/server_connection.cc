@@ -17,8 +17,9 @@ std::unique_ptr<grpc::ClientContext> ServerConnection::Context(int64_t override_
   return ctx;
 }
 
-absl::StatusOr<ServerConnection> ConnectToServer(const std::string& dir,
+absl::StatusOr<ServerConnection> ConnectToServer(const Settings& settings,
                                                  std::vector<std::string>* args) {
+  const std::string& dir = settings.data_dir;
   std::string server, token_file, ca_file;
   bool plaintext = false;
   std::vector<std::string> rest;
@@ -91,9 +92,7 @@ absl::StatusOr<ServerConnection> ConnectToServer(const std::string& dir,
     }
     creds = grpc::SslCredentials(ssl);
   }
-  if (const char* ms = getenv("FIELDSYNC_TIMEOUT_MS"); ms != nullptr && *ms) {
-    conn.timeout_ms = atoll(ms);
-  }
+  conn.timeout_ms = settings.timeout_ms;
   conn.channel = grpc::CreateCustomChannel(cfg.server, creds, client::ChannelArgs(options));
   return conn;
 }

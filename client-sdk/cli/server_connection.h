@@ -21,7 +21,7 @@ namespace fieldsync::cli {
 struct ServerConnection {
   Config config;  // server and token actually used (for messages)
   std::shared_ptr<grpc::Channel> channel;
-  int64_t timeout_ms = 30'000;  // FIELDSYNC_TIMEOUT_MS, else 30 s
+  int64_t timeout_ms = 30'000;  // --timeout-ms / FIELDSYNC_TIMEOUT_MS
 
   // A context carrying the bearer token and a deadline of `timeout_ms` (or `override_ms`
   // if > 0: backups take longer than a query).
@@ -35,7 +35,7 @@ struct ServerConnection {
 // --plaintext or --server without --token-file; FAILED_PRECONDITION if a file cannot be read
 // or there is neither --server nor an init'ed data dir. Connecting itself is lazy: an
 // unreachable server shows as UNAVAILABLE on the first call.
-absl::StatusOr<ServerConnection> ConnectToServer(const std::string& dir,
+absl::StatusOr<ServerConnection> ConnectToServer(const Settings& settings,
                                                  std::vector<std::string>* args);
 
 // What a user reads for a failed `stats`/`admin` call: like Explain() (cli_common.h), but

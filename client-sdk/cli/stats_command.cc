@@ -191,12 +191,12 @@ int Query(const ServerConnection& conn, const std::vector<std::string>& args) {
 
 }  // namespace
 
-int CmdStats(const std::string& data_dir, std::vector<std::string> args) {
+int CmdStats(const Settings& settings, std::vector<std::string> args) {
   if (args.size() >= 2 && (args[1] == "help" || args[1] == "--help")) {
     std::cout << kStatsUsage;
     return kOk;
   }
-  auto conn = ConnectToServer(data_dir, &args);
+  auto conn = ConnectToServer(settings, &args);
   if (!conn.ok()) {
     std::cerr << "fieldsync stats: " << conn.status().message() << "\n";
     return conn.status().code() == absl::StatusCode::kInvalidArgument ? kUsage : kFailed;

@@ -16,11 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "client-sdk/cli/cli_common.h"
+
 namespace fieldsync::cli {
 
 // `args` starts with "stats". Returns the process exit code: 0 done; 1 the server refused or
 // failed (message on stderr; `stats verify` also when drift was found); 2 usage.
-int CmdStats(const std::string& data_dir, std::vector<std::string> args);
+int CmdStats(const Settings& settings, std::vector<std::string> args);
 
 }  // namespace fieldsync::cli
 

@@ -6,7 +6,8 @@
 //
 //   fieldsync-aggregator --feed-target HOST:PORT --feed-token-file F [--feed-ca-file CA]
 //       --data-dir DIR --listen HOST:PORT --query-token-file F [--port-file F]
-//       [--tls-cert-file F --tls-key-file F | --dev-plaintext]
+//       [--tls-cert-file F --tls-key-file F | --dev-plaintext] [--config FILE]
+// Each setting also as FIELDSYNC_<NAME> or a line of the config file (aggregator_config.h).
 //
 // This process has no device registry: its callers present the token in --query-token-file
 // and are served as an all-scopes admin. Scoped callers query fieldsyncd's embedded service.
@@ -16,22 +17,21 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "server/aggregation/consumer.h"
 #include "server/aggregation/query.h"
-#include "server/app/config.h"
+#include "server/app/aggregator_config.h"
 #include "server/app/protobuf_log.h"
 #include "server/app/transport_options.h"
+#include "server/cmdline/cmdline.h"
 #include "server/common/clock.h"
+#include "server/common/file.h"
 #include "server/common/hash.h"
 #include "server/rpc/aggregation_service.h"
 #include "server/rpc/decode_error_interceptor.h"
@@ -41,135 +41,43 @@
 namespace fieldsync {
 namespace {
 
-int Usage() {
-  std::cerr << "usage: fieldsync-aggregator --feed-target HOST:PORT --feed-token-file F\n"
-               "         [--feed-ca-file CA] --data-dir DIR --listen HOST:PORT\n"
-               "         --query-token-file F [--port-file F]\n"
-               "         [--tls-cert-file F --tls-key-file F | --dev-plaintext]\n";
-  return 2;
+// The listener's credentials: TLS from the configured files, else plaintext (validated to be
+// on loopback with --dev-plaintext).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenCredentials(
+    const AggregatorConfig& c) {
+  if (c.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  absl::StatusOr<std::string> cert = ReadFileToString(c.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFileToString(c.tls_key_file);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions opts;
+  opts.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(opts);
 }
 
-bool ReadSecret(const std::string& path, std::string* out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = std::string(absl::StripAsciiWhitespace(ss.str()));
-  return !out->empty();
+// The feed channel's credentials: TLS trusting --feed-ca-file, else plaintext.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> FeedCredentials(
+    const AggregatorConfig& c) {
+  if (c.feed_ca_file.empty()) return grpc::InsecureChannelCredentials();
+  absl::StatusOr<std::string> ca = ReadFileToString(c.feed_ca_file);
+  if (!ca.ok()) return ca.status();
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = *ca;
+  return grpc::SslCredentials(o);
 }
 
-int Main(const std::vector<std::string>& args) {
-  RouteProtobufLogs();
-  std::map<std::string, std::string> flags;
-  bool dev_plaintext = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--dev-plaintext") {
-      dev_plaintext = true;
-    } else if (args[i].rfind("--", 0) == 0 && i + 1 < args.size()) {
-      flags[args[i].substr(2)] = args[i + 1];
-      ++i;
-    } else {
-      return Usage();
-    }
-  }
-  for (const char* required :
-       {"feed-target", "feed-token-file", "data-dir", "listen", "query-token-file"}) {
-    if (flags[required].empty()) {
-      std::cerr << "fieldsync-aggregator: --" << required << " is required\n";
-      return Usage();
-    }
-  }
-  for (const auto& [name, value] : flags) {
-    if (name != "feed-target" && name != "feed-token-file" && name != "feed-ca-file" &&
-        name != "data-dir" && name != "listen" && name != "query-token-file" &&
-        name != "port-file" && name != "tls-cert-file" && name != "tls-key-file") {
-      std::cerr << "fieldsync-aggregator: unknown flag --" << name << "\n";
-      return Usage();
-    }
-  }
-  std::string feed_token, query_token;
-  if (!ReadSecret(flags["feed-token-file"], &feed_token) ||
-      !ReadSecret(flags["query-token-file"], &query_token)) {
-    std::cerr << "fieldsync-aggregator: cannot read the token files\n";
-    return 2;
-  }
-  // TLS on both sides unless --dev-plaintext, and plaintext only on loopback.
-  const bool listen_tls = !flags["tls-cert-file"].empty() || !flags["tls-key-file"].empty();
-  if (listen_tls && (flags["tls-cert-file"].empty() || flags["tls-key-file"].empty())) {
-    std::cerr << "fieldsync-aggregator: --tls-cert-file and --tls-key-file go together\n";
-    return 2;
-  }
-  if (!listen_tls && (!dev_plaintext || !IsLoopbackAddress(flags["listen"]))) {
-    std::cerr << "fieldsync-aggregator: without --tls-cert-file/--tls-key-file the query "
-                 "listener is plaintext: it needs --dev-plaintext and a loopback --listen\n";
-    return 2;
-  }
-  if (flags["feed-ca-file"].empty() &&
-      (!dev_plaintext || !IsLoopbackAddress(flags["feed-target"]))) {
-    std::cerr << "fieldsync-aggregator: without --feed-ca-file the feed is plaintext: it needs "
-                 "--dev-plaintext and a loopback --feed-target\n";
-    return 2;
-  }
-  std::shared_ptr<grpc::ServerCredentials> listen_creds = grpc::InsecureServerCredentials();
-  if (listen_tls) {
-    std::string cert, key;
-    std::ifstream cert_in(flags["tls-cert-file"]), key_in(flags["tls-key-file"]);
-    std::stringstream cert_ss, key_ss;
-    cert_ss << cert_in.rdbuf();
-    key_ss << key_in.rdbuf();
-    if (!cert_in || !key_in || cert_ss.str().empty() || key_ss.str().empty()) {
-      std::cerr << "fieldsync-aggregator: cannot read the TLS certificate or key\n";
-      return 2;
-    }
-    grpc::SslServerCredentialsOptions opts;
-    opts.pem_key_cert_pairs.push_back({key_ss.str(), cert_ss.str()});
-    listen_creds = grpc::SslServerCredentials(opts);
-  }
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (!flags["feed-ca-file"].empty()) {
-    grpc::SslCredentialsOptions o;
-    std::ifstream in(flags["feed-ca-file"]);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    o.pem_root_certs = ss.str();
-    creds = grpc::SslCredentials(o);
-  } else {
-    creds = grpc::InsecureChannelCredentials();
-  }
-  auto channel = grpc::CreateChannel(flags["feed-target"], creds);
-
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-
-  AggregateStoreOptions so;
-  so.path = flags["data-dir"];
-  auto store = AggregateStore::Open(so);
-  if (!store.ok()) {
-    std::cerr << "fieldsync-aggregator: " << store.status() << "\n";
-    return 1;
-  }
-  rpc::RemoteChangeFeed feed(channel, feed_token);
-  rpc::RemoteFormSource forms(channel, feed_token);
-  aggregation::AggregationConsumer consumer(&feed, &forms, store->get(), SystemClock::Default());
-  if (auto s = consumer.Init(); !s.ok()) {
-    std::cerr << "fieldsync-aggregator: " << s << "\n";
-    return 1;
-  }
-  aggregation::AggregationQueries queries(store->get(), &forms, &consumer, nullptr);
-  const std::string query_token_hash = Sha256Hex(query_token);
-  rpc::AggregationServiceImpl service(
-      [&](const grpc::ServerContext* ctx,
-          std::initializer_list<Role> roles) -> absl::StatusOr<Device> {
+// Callers present the one query token and are served as an all-scopes admin.
+rpc::CallerCheck QueryTokenAuthorizer(const std::string& query_token) {
+  return
+      [hash = Sha256Hex(query_token)](const grpc::ServerContext* ctx,
+                                      std::initializer_list<Role> roles) -> absl::StatusOr<Device> {
         auto it = ctx->client_metadata().find("authorization");
         std::string presented;
         if (it != ctx->client_metadata().end()) {
           std::string v(it->second.data(), it->second.size());
           if (v.rfind("Bearer ", 0) == 0) presented = v.substr(7);
         }
-        if (presented.empty() || !ConstantTimeEquals(Sha256Hex(presented), query_token_hash)) {
+        if (presented.empty() || !ConstantTimeEquals(Sha256Hex(presented), hash)) {
           return absl::UnauthenticatedError("missing or invalid token");
         }
         Device d;
@@ -180,11 +88,64 @@ int Main(const std::vector<std::string>& args) {
           return absl::PermissionDeniedError("role not allowed");
         }
         return d;
-      },
-      &queries, &consumer, "remote");
+      };
+}
+
+void WritePortFile(const std::string& path, int port) {
+  if (path.empty()) return;
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << port << "\n";
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+int Fail(const std::string& what) {
+  std::cerr << "fieldsync-aggregator: " << what << "\n";
+  return 1;
+}
+
+int Run(const AggregatorConfig& c) {
+  absl::StatusOr<std::string> feed_token = ReadSecretFile(c.feed_token_file);
+  absl::StatusOr<std::string> query_token = ReadSecretFile(c.query_token_file);
+  if (!feed_token.ok() || !query_token.ok()) {
+    std::cerr << "fieldsync-aggregator: cannot read the token files: "
+              << (feed_token.ok() ? query_token.status() : feed_token.status()) << "\n";
+    return 2;
+  }
+  auto listen_creds = ListenCredentials(c);
+  if (!listen_creds.ok()) {
+    std::cerr << "fieldsync-aggregator: TLS: " << listen_creds.status() << "\n";
+    return 2;
+  }
+  auto feed_creds = FeedCredentials(c);
+  if (!feed_creds.ok()) {
+    std::cerr << "fieldsync-aggregator: feed CA: " << feed_creds.status() << "\n";
+    return 2;
+  }
+  auto channel = grpc::CreateChannel(c.feed_target, *feed_creds);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  AggregateStoreOptions so;
+  so.path = c.data_dir;
+  auto store = AggregateStore::Open(so);
+  if (!store.ok()) return Fail(store.status().ToString());
+  rpc::RemoteChangeFeed feed(channel, *feed_token);
+  rpc::RemoteFormSource forms(channel, *feed_token);
+  aggregation::AggregationConsumer consumer(&feed, &forms, store->get(), SystemClock::Default());
+  if (auto s = consumer.Init(); !s.ok()) return Fail(s.ToString());
+  aggregation::AggregationQueries queries(store->get(), &forms, &consumer, nullptr);
+  rpc::AggregationServiceImpl service(QueryTokenAuthorizer(*query_token), &queries, &consumer,
+                                      "remote");
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(flags["listen"], listen_creds, &port);
+  builder.AddListeningPort(c.listen, *listen_creds, &port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   ApplyTransportOptions(TransportOptions{}, &builder);
   {
@@ -194,21 +155,11 @@ int Main(const std::vector<std::string>& args) {
   }
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    std::cerr << "fieldsync-aggregator: cannot listen on " << flags["listen"] << "\n";
-    return 1;
-  }
-  if (!flags["port-file"].empty()) {
-    std::string tmp = flags["port-file"] + ".tmp";
-    {
-      std::ofstream out(tmp);
-      out << port << "\n";
-    }
-    std::rename(tmp.c_str(), flags["port-file"].c_str());
-  }
+  if (!server || port == 0) return Fail("cannot listen on " + c.listen);
+  WritePortFile(c.port_file, port);
   consumer.Start();
-  std::cerr << "fieldsync-aggregator: reading " << flags["feed-target"] << ", serving on port "
-            << port << "\n";
+  std::cerr << "fieldsync-aggregator: reading " << c.feed_target << ", serving on port " << port
+            << "\n";
   int sig = 0;
   sigwait(&set, &sig);
   std::cerr << "fieldsync-aggregator: signal " << sig << ", stopping\n";
@@ -223,5 +174,20 @@ int Main(const std::vector<std::string>& args) {
 }  // namespace fieldsync
 
 int main(int argc, char** argv) {
-  return fieldsync::Main(std::vector<std::string>(argv + 1, argv + argc));
+  fieldsync::RouteProtobufLogs();
+  CLI::App app(
+      "The aggregation service as a separate process. A setting comes from its flag, else "
+      "FIELDSYNC_<NAME>, else the --config file.",
+      "fieldsync-aggregator");
+  fieldsync::cmdline::CommandLine cl(&app);
+  fieldsync::AggregatorConfig config;
+  fieldsync::AddAggregatorSettings(&cl, &app, &config);
+  if (auto exit_code = cl.ParseOrExit(argc, argv, fieldsync::cmdline::ProcessEnvironment())) {
+    return *exit_code;
+  }
+  if (absl::Status s = fieldsync::ValidateAggregatorConfig(config); !s.ok()) {
+    std::cerr << "fieldsync-aggregator: " << s.message() << "\n";
+    return 2;
+  }
+  return fieldsync::Run(config);
 }

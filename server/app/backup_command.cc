@@ -1,8 +1,9 @@
 #include "server/app/backup_command.h"
 
 #include <iostream>
+#include <memory>
+#include <string>
 
-#include "absl/strings/numbers.h"
 #include "server/app/config.h"
 #include "server/app/offline.h"
 #include "server/app/server.h"
@@ -11,40 +12,15 @@
 namespace fieldsync {
 namespace {
 
-int BackupUsage() {
-  std::cerr << "usage:\n"
-               "  fieldsyncd backup create  --backup-dir D [--data-dir DIR]   (server stopped)\n"
-               "  fieldsyncd backup list    --backup-dir D\n"
-               "  fieldsyncd backup verify  --backup-dir D --backup-id N\n"
-               "  fieldsyncd backup restore --backup-dir D --backup-id N --data-dir NEW_DIR\n";
-  return 2;
-}
-
 void Print(const BackupSummary& b) {
   std::cout << b.backup_id << "\t" << b.timestamp_s << "\t" << b.size_bytes << " bytes\t"
             << b.file_count << " files\n";
 }
 
-}  // namespace
-
-int BackupCommand(const std::vector<std::string>& args,
-                  const std::map<std::string, std::string>& env) {
-  if (args.empty()) return BackupUsage();
-  const std::string verb = args[0];
-  uint32_t backup_id = 0;
-  std::vector<std::string> rest;
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--backup-id" && i + 1 < args.size()) {
-      if (!absl::SimpleAtoi(args[++i], &backup_id) || backup_id == 0) {
-        std::cerr << "fieldsyncd: --backup-id must be a backup number\n";
-        return 2;
-      }
-    } else {
-      rest.push_back(args[i]);
-    }
-  }
+// Runs `verb` (create, list, verify, restore); `backup_id` only for verify and restore.
+int RunBackup(const ServerConfig& server_config, const std::string& verb, uint32_t backup_id) {
   OfflineContext off;
-  if (int rc = OpenOffline(rest, env, /*open_store=*/false, &off); rc != 0) return rc;
+  if (int rc = OpenOffline(server_config, /*open_store=*/false, &off); rc != 0) return rc;
   const ServerConfig* config = &off.config;
   if (config->backup_dir.empty()) {
     std::cerr << "fieldsyncd: --backup-dir is required\n";
@@ -78,7 +54,6 @@ int BackupCommand(const std::vector<std::string>& args,
     for (const auto& b : *list) Print(b);
     return 0;
   }
-  if (backup_id == 0) return BackupUsage();
   if (verb == "verify") {
     absl::Status s = (*backups)->Verify(backup_id);
     if (!s.ok()) {
@@ -88,16 +63,34 @@ int BackupCommand(const std::vector<std::string>& args,
     std::cout << "backup " << backup_id << " ok\n";
     return 0;
   }
-  if (verb == "restore") {
-    absl::Status s = (*backups)->Restore(backup_id, config->data_dir);
-    if (!s.ok()) {
-      std::cerr << "fieldsyncd: " << s << "\n";
-      return 1;
-    }
-    std::cout << "backup " << backup_id << " restored into " << config->data_dir << "\n";
-    return 0;
+  absl::Status s = (*backups)->Restore(backup_id, config->data_dir);
+  if (!s.ok()) {
+    std::cerr << "fieldsyncd: " << s << "\n";
+    return 1;
   }
-  return BackupUsage();
+  std::cout << "backup " << backup_id << " restored into " << config->data_dir << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddBackupCommands(Program* p) {
+  CLI::App* backup = p->cl.app()->add_subcommand(
+      "backup", "RocksDB backups in --backup-dir (create and restore: server stopped)");
+  backup->require_subcommand(1);
+  auto id = std::make_shared<uint32_t>(0);
+  for (const char* verb : {"create", "list", "verify", "restore"}) {
+    const std::string help = std::string(verb) == "create"   ? "back up --data-dir"
+                             : std::string(verb) == "list"   ? "list the backups"
+                             : std::string(verb) == "verify" ? "check a backup's files"
+                                                             : "restore into a new --data-dir";
+    CLI::App* cmd = p->AddCommand(backup, verb, help, true, [p, id, verb = std::string(verb)] {
+      return RunBackup(p->config, verb, *id);
+    });
+    if (std::string(verb) == "verify" || std::string(verb) == "restore") {
+      cmd->add_option("--backup-id", *id, "backup number")->required()->check(CLI::PositiveNumber);
+    }
+  }
 }
 
 }  // namespace fieldsync

@@ -8,15 +8,13 @@
 #ifndef FIELDSYNC_SERVER_APP_BACKUP_COMMAND_H_
 #define FIELDSYNC_SERVER_APP_BACKUP_COMMAND_H_
 
-#include <map>
-#include <string>
-#include <vector>
+#include "server/app/offline.h"
 
 namespace fieldsync {
 
-// Runs one backup command; returns the process exit code (0 ok, 1 failed, 2 usage).
-int BackupCommand(const std::vector<std::string>& args,
-                  const std::map<std::string, std::string>& env);
+// Adds `backup create|list|verify|restore` (with the server settings) to `p`. Each exits 0 ok,
+// 1 failed, 2 usage.
+void AddBackupCommands(Program* p);
 
 }  // namespace fieldsync
 

@@ -4,12 +4,14 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "server/app/config.h"
 #include "server/app/offline.h"
 #include "server/app/server.h"
 #include "server/audit/audit_log.h"
 #include "server/bundle/bundle_codec.h"
+#include "server/common/file.h"
 #include "server/forms/form_registry.h"
 #include "server/forms/pseudonymizer.h"
 #include "server/sync/bundle_import.h"
@@ -18,50 +20,18 @@
 namespace fieldsync {
 namespace {
 
-int BundleUsage() {
-  std::cerr << "usage: fieldsyncd bundle import FILE [--receipts-out FILE] [--data-dir DIR]\n"
-               "       (server stopped; pass the server's --max-batch, --pii-key-file, ... too)\n";
-  return 2;
-}
-
 int Fail(const std::string& what, const absl::Status& s) {
   std::cerr << "fieldsyncd: " << what << s << "\n";
   return 1;
 }
 
-// Reads at most `max_bytes` (+1, so an oversized file is told apart without reading it all).
-absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot open " + path);
-  std::string data;
-  data.resize(max_bytes + 1);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (in.bad()) return absl::UnavailableError("cannot read " + path);
-  data.resize(static_cast<size_t>(in.gcount()));
-  return data;  // the codec refuses a file over its limit
-}
-
-}  // namespace
-
-int BundleCommand(const std::vector<std::string>& args,
-                  const std::map<std::string, std::string>& env) {
-  if (args.size() < 2 || args[0] != "import") return BundleUsage();
-  const std::string file_path = args[1];
-  std::string receipts_out;
-  std::vector<std::string> rest;
-  for (size_t i = 2; i < args.size(); ++i) {
-    if (args[i] == "--receipts-out") {
-      if (i + 1 >= args.size()) return BundleUsage();
-      receipts_out = args[++i];
-    } else {
-      rest.push_back(args[i]);
-    }
-  }
+int RunBundleImport(const ServerConfig& server_config, const std::string& file_path,
+                    const std::string& receipts_out) {
   OfflineContext off;
-  if (int rc = OpenOffline(rest, env, /*open_store=*/true, &off); rc != 0) return rc;
+  if (int rc = OpenOffline(server_config, /*open_store=*/true, &off); rc != 0) return rc;
   const ServerConfig* config = &off.config;
   const bundle::BundleLimits limits;
-  auto file = ReadFileBounded(file_path, limits.max_file_bytes);
+  auto file = ReadFileToString(file_path, limits.max_file_bytes);
   if (!file.ok()) return Fail("", file.status());
 
   // The server's push path, wired as FieldsyncServer::Start wires it.
@@ -101,6 +71,22 @@ int BundleCommand(const std::vector<std::string>& args,
     std::cout << "receipts written to " << receipts_out << "\n";
   }
   return 0;
+}
+
+}  // namespace
+
+void AddBundleCommands(Program* p) {
+  CLI::App* bundle = p->cl.app()->add_subcommand("bundle", "offline bundle files (server stopped)");
+  bundle->require_subcommand(1);
+  auto file = std::make_shared<std::string>();
+  auto receipts_out = std::make_shared<std::string>();
+  CLI::App* import = p->AddCommand(
+      bundle, "import",
+      "apply a device's bundle through the push path; pass the server's --max-batch, "
+      "--pii-key-file, ... too",
+      true, [p, file, receipts_out] { return RunBundleImport(p->config, *file, *receipts_out); });
+  import->add_option("file", *file, "the bundle file")->required();
+  import->add_option("--receipts-out", *receipts_out, "write the device's receipts file here");
 }
 
 }  // namespace fieldsync

@@ -12,18 +12,16 @@
 #ifndef FIELDSYNC_SERVER_APP_BUNDLE_COMMAND_H_
 #define FIELDSYNC_SERVER_APP_BUNDLE_COMMAND_H_
 
-#include <map>
-#include <string>
-#include <vector>
+#include "server/app/offline.h"
 
 namespace fieldsync {
 
-// Runs one bundle command; returns the process exit code: 0 imported (per-mutation outcomes,
-// rejections included, are printed, one line per outcome with its count), 1 failed (the file
-// does not verify, unknown or revoked device, storage error; nothing more than already
-// applied batches was written and importing again is safe), 2 usage.
-int BundleCommand(const std::vector<std::string>& args,
-                  const std::map<std::string, std::string>& env);
+// Adds `bundle import FILE [--receipts-out FILE]` (with the server settings) to `p`. It exits
+// 0 imported (per-mutation outcomes, rejections included, are printed, one line per outcome
+// with its count), 1 failed (the file does not verify, unknown or revoked device, storage
+// error; nothing more than already applied batches was written and importing again is safe),
+// 2 usage.
+void AddBundleCommands(Program* p);
 
 }  // namespace fieldsync
 

@@ -2,153 +2,97 @@
 
 #include <arpa/inet.h>
 
-#include <fstream>
-#include <functional>
-
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/strip.h"
+#include "server/cmdline/cmdline.h"
 #include "server/common/log.h"
 #include "server/common/status.h"
 
 namespace fieldsync {
-namespace {
 
-struct Flag {
-  bool is_bool;
-  std::function<absl::Status(const std::string&)> set;
-  std::function<std::string()> get;
-};
-
-template <typename T>
-Flag NumberFlag(T* v) {
-  return Flag{false,
-              [v](const std::string& s) -> absl::Status {
-                if (!absl::SimpleAtoi(s, v)) {
-                  return absl::InvalidArgumentError(absl::StrCat("'", s, "' is not a number"));
-                }
-                return absl::OkStatus();
-              },
-              [v] { return absl::StrCat(*v); }};
+void AddServerSettings(cmdline::CommandLine* cl, CLI::App* cmd, ServerConfig* c) {
+  cl->AddConfigOption(cmd);
+  // Storage and listeners.
+  cl->Add(cmd, "--data-dir", &c->data_dir, "RocksDB folder");
+  cl->Add(cmd, "--listen", &c->listen, "gRPC address HOST:PORT (port 0: any free port)");
+  cl->AddFlag(cmd, "--dev-plaintext", &c->dev_plaintext,
+              "serve plaintext (development, loopback --listen only)");
+  cl->Add(cmd, "--tls-cert-file", &c->tls_cert_file, "server certificate chain (PEM)");
+  cl->Add(cmd, "--tls-key-file", &c->tls_key_file, "server private key (PEM)");
+  cl->Add(cmd, "--tls-client-ca-file", &c->tls_client_ca_file,
+          "CA bundle: client certificates become mandatory (mutual TLS)");
+  cl->Add(cmd, "--tls-reload-interval-s", &c->tls_reload_interval_s,
+          "seconds between re-reads of the certificate, key and client CA");
+  cl->Add(cmd, "--forms-dir", &c->forms_dir, "form definitions (JSON) published at start");
+  cl->AddFlag(cmd, "--reflection", &c->reflection, "serve gRPC server reflection");
+  cl->Add(cmd, "--port-file", &c->port_file, "write the bound gRPC port here");
+  cl->Add(cmd, "--admin-listen", &c->admin_listen,
+          "admin HTTP address (metrics, health, dashboard; no credential: keep it internal; "
+          "empty: off)");
+  cl->Add(cmd, "--admin-port-file", &c->admin_port_file, "write the bound admin port here");
+  cl->Add(cmd, "--log-level", &c->log_level, "debug, info, warn or error");
+  cl->Add(cmd, "--shutdown-grace-ms", &c->shutdown_grace_ms,
+          "on SIGTERM, how long open calls may finish");
+  // Connections (transport_options.h).
+  cl->Add(cmd, "--handshake-timeout-ms", &c->handshake_timeout_ms,
+          "a client must finish the TLS handshake and HTTP/2 settings within this");
+  cl->Add(cmd, "--max-connection-idle-ms", &c->max_connection_idle_ms,
+          "a connection without calls is closed after this");
+  cl->Add(cmd, "--keepalive-time-ms", &c->keepalive_time_ms,
+          "with calls open, a silent peer is pinged after this");
+  cl->Add(cmd, "--keepalive-timeout-ms", &c->keepalive_timeout_ms,
+          "and dropped this long after an unanswered ping");
+  // Change log retention and RocksDB memory.
+  cl->Add(cmd, "--retention-changes", &c->retention_changes, "change-log entries kept");
+  cl->Add(cmd, "--retention-ms", &c->retention_ms, "change-log age kept");
+  cl->Add(cmd, "--retention-interval-ms", &c->retention_interval_ms, "how often retention runs");
+  cl->Add(cmd, "--block-cache-mb", &c->block_cache_mb, "RocksDB block cache");
+  cl->Add(cmd, "--write-buffer-mb", &c->write_buffer_mb, "RocksDB write buffer");
+  // Limits per call.
+  cl->Add(cmd, "--max-message-bytes", &c->max_message_bytes, "largest gRPC message");
+  cl->Add(cmd, "--max-batch", &c->max_batch, "mutations per push batch");
+  cl->Add(cmd, "--max-fields-per-record", &c->max_fields_per_record, "fields per record");
+  cl->Add(cmd, "--max-value-bytes", &c->max_value_bytes, "bytes per field value");
+  cl->Add(cmd, "--max-pull-records", &c->max_pull_records, "records per Pull call");
+  cl->Add(cmd, "--pull-page", &c->pull_page, "records per PullResponse");
+  cl->Add(cmd, "--max-receipts-page", &c->max_receipts_page, "receipts per ListReceipts call");
+  cl->Add(cmd, "--max-changes-page", &c->max_changes_page, "changes per ChangesResponse");
+  cl->Add(cmd, "--max-requests-per-second", &c->max_requests_per_second,
+          "per-device request rate (0: no limit)");
+  cl->Add(cmd, "--request-burst", &c->request_burst, "per-device request burst");
+  cl->Add(cmd, "--max-streams-per-device", &c->max_streams_per_device,
+          "concurrent Push/Pull/Changes streams per device (0: no limit)");
+  cl->Add(cmd, "--max-streams-total", &c->max_streams_total,
+          "concurrent streams in total (0: no limit)");
+  // Aggregation.
+  cl->AddFlag(cmd, "--no-aggregation", &c->no_aggregation,
+              "no embedded aggregation consumer (a separate fieldsync-aggregator runs)");
+  cl->Add(cmd, "--aggregates-dir", &c->aggregates_dir,
+          "aggregation RocksDB folder (empty: DATA_DIR/aggregates)");
+  // Identity.
+  cl->Add(cmd, "--token-lifetime-ms", &c->token_lifetime_ms, "device token lifetime");
+  cl->Add(cmd, "--bundle-key-grace-ms", &c->bundle_key_grace_ms,
+          "after a token rotation, bundles signed with the previous token still verify this "
+          "long (0: not at all)");
+  cl->Add(cmd, "--public-address", &c->public_address,
+          "address put into enrollment URIs (empty: --listen)");
+  cl->Add(cmd, "--enroll-attempts-per-peer", &c->enroll_attempts_per_peer,
+          "failed enrollments per peer address per window");
+  cl->Add(cmd, "--enroll-attempts-global", &c->enroll_attempts_global,
+          "failed enrollments in total per window");
+  cl->Add(cmd, "--enroll-attempt-window-ms", &c->enroll_attempt_window_ms,
+          "window of the enrollment attempt limits");
+  cl->Add(cmd, "--pii-key-file", &c->pii_key_file,
+          "key for pseudonymising pii fields (never given as a value)");
+  // Administration.
+  cl->Add(cmd, "--backup-dir", &c->backup_dir, "BackupEngine folder (empty: no backups)");
+  // Attachments.
+  cl->Add(cmd, "--attachments-dir", &c->attachments_dir, "blob folder (empty: DATA_DIR/blobs)");
+  cl->Add(cmd, "--max-attachment-bytes", &c->max_attachment_bytes, "the largest attachment");
+  cl->Add(cmd, "--attachment-quota-bytes", &c->attachment_quota_bytes,
+          "the most attachment bytes one device may store");
+  cl->Add(cmd, "--silent-after-ms", &c->silent_after_ms,
+          "a device unseen this long counts as silent");
 }
-
-Flag StringFlag(std::string* v) {
-  return Flag{false,
-              [v](const std::string& s) {
-                *v = s;
-                return absl::OkStatus();
-              },
-              [v] { return *v; }};
-}
-
-Flag BoolFlag(bool* v) {
-  return Flag{true,
-              [v](const std::string& s) -> absl::Status {
-                if (s.empty() || s == "true" || s == "1") {
-                  *v = true;
-                } else if (s == "false" || s == "0") {
-                  *v = false;
-                } else {
-                  return absl::InvalidArgumentError(absl::StrCat("'", s, "' is not a boolean"));
-                }
-                return absl::OkStatus();
-              },
-              [v] { return std::string(*v ? "true" : "false"); }};
-}
-
-std::map<std::string, Flag> Flags(ServerConfig* c) {
-  return {
-      {"data-dir", StringFlag(&c->data_dir)},
-      {"listen", StringFlag(&c->listen)},
-      {"dev-plaintext", BoolFlag(&c->dev_plaintext)},
-      {"tls-cert-file", StringFlag(&c->tls_cert_file)},
-      {"tls-key-file", StringFlag(&c->tls_key_file)},
-      {"forms-dir", StringFlag(&c->forms_dir)},
-      {"reflection", BoolFlag(&c->reflection)},
-      {"port-file", StringFlag(&c->port_file)},
-      {"retention-changes", NumberFlag(&c->retention_changes)},
-      {"retention-ms", NumberFlag(&c->retention_ms)},
-      {"retention-interval-ms", NumberFlag(&c->retention_interval_ms)},
-      {"block-cache-mb", NumberFlag(&c->block_cache_mb)},
-      {"write-buffer-mb", NumberFlag(&c->write_buffer_mb)},
-      {"max-message-bytes", NumberFlag(&c->max_message_bytes)},
-      {"max-batch", NumberFlag(&c->max_batch)},
-      {"max-fields-per-record", NumberFlag(&c->max_fields_per_record)},
-      {"max-value-bytes", NumberFlag(&c->max_value_bytes)},
-      {"max-pull-records", NumberFlag(&c->max_pull_records)},
-      {"pull-page", NumberFlag(&c->pull_page)},
-      {"max-receipts-page", NumberFlag(&c->max_receipts_page)},
-      {"max-changes-page", NumberFlag(&c->max_changes_page)},
-      {"shutdown-grace-ms", NumberFlag(&c->shutdown_grace_ms)},
-      {"no-aggregation", BoolFlag(&c->no_aggregation)},
-      {"aggregates-dir", StringFlag(&c->aggregates_dir)},
-      {"token-lifetime-ms", NumberFlag(&c->token_lifetime_ms)},
-      {"bundle-key-grace-ms", NumberFlag(&c->bundle_key_grace_ms)},
-      {"public-address", StringFlag(&c->public_address)},
-      {"enroll-attempts-per-peer", NumberFlag(&c->enroll_attempts_per_peer)},
-      {"enroll-attempts-global", NumberFlag(&c->enroll_attempts_global)},
-      {"enroll-attempt-window-ms", NumberFlag(&c->enroll_attempt_window_ms)},
-      {"pii-key-file", StringFlag(&c->pii_key_file)},
-      {"tls-client-ca-file", StringFlag(&c->tls_client_ca_file)},
-      {"tls-reload-interval-s", NumberFlag(&c->tls_reload_interval_s)},
-      {"max-requests-per-second", NumberFlag(&c->max_requests_per_second)},
-      {"request-burst", NumberFlag(&c->request_burst)},
-      {"max-streams-per-device", NumberFlag(&c->max_streams_per_device)},
-      {"max-streams-total", NumberFlag(&c->max_streams_total)},
-      {"backup-dir", StringFlag(&c->backup_dir)},
-      {"attachments-dir", StringFlag(&c->attachments_dir)},
-      {"max-attachment-bytes", NumberFlag(&c->max_attachment_bytes)},
-      {"attachment-quota-bytes", NumberFlag(&c->attachment_quota_bytes)},
-      {"silent-after-ms", NumberFlag(&c->silent_after_ms)},
-      {"admin-listen", StringFlag(&c->admin_listen)},
-      {"admin-port-file", StringFlag(&c->admin_port_file)},
-      {"log-level", StringFlag(&c->log_level)},
-      {"handshake-timeout-ms", NumberFlag(&c->handshake_timeout_ms)},
-      {"max-connection-idle-ms", NumberFlag(&c->max_connection_idle_ms)},
-      {"keepalive-time-ms", NumberFlag(&c->keepalive_time_ms)},
-      {"keepalive-timeout-ms", NumberFlag(&c->keepalive_timeout_ms)},
-      {"config", StringFlag(&c->config_file)},
-  };
-}
-
-// Applies "name = value" lines of the config file at `path` (flag names; '#' starts a
-// comment line; values may be quoted).
-absl::Status ApplyConfigFile(const std::string& path, std::map<std::string, Flag>& flags) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read config file ", path));
-  std::string line;
-  int number = 0;
-  size_t total = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    total += line.size() + 1;
-    if (total > (1u << 20)) return absl::InvalidArgumentError(path + ": larger than 1 MiB");
-    absl::string_view text = absl::StripAsciiWhitespace(line);
-    if (text.empty() || text.front() == '#') continue;
-    const std::string where = absl::StrCat(path, ":", number);
-    size_t eq = text.find('=');
-    if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": expected name = value"));
-    }
-    std::string name(absl::StripAsciiWhitespace(text.substr(0, eq)));
-    std::string value(absl::StripAsciiWhitespace(text.substr(eq + 1)));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    auto it = flags.find(name);
-    if (it == flags.end() || name == "config") {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown setting '", name, "'"));
-    }
-    FS_RETURN_IF_ERROR_PREPEND(it->second.set(value), where);
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 bool IsLoopbackAddress(const std::string& listen) {
   size_t colon = listen.rfind(':');
@@ -160,47 +104,7 @@ bool IsLoopbackAddress(const std::string& listen) {
   return inet_pton(AF_INET, host.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }
 
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
-                                               const std::map<std::string, std::string>& env) {
-  ServerConfig c;
-  auto flags = Flags(&c);
-  // The config file first: the environment and then the flags override it.
-  std::string config_path;
-  if (auto it = env.find("FIELDSYNC_CONFIG"); it != env.end()) config_path = it->second;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--config" && i + 1 < args.size()) config_path = args[i + 1];
-    if (absl::StartsWith(args[i], "--config=")) config_path = args[i].substr(9);
-  }
-  if (!config_path.empty()) FS_RETURN_IF_ERROR(ApplyConfigFile(config_path, flags));
-  for (auto& [name, flag] : flags) {
-    std::string var = absl::StrCat("FIELDSYNC_", absl::StrReplaceAll(name, {{"-", "_"}}));
-    for (auto& ch : var) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
-    if (auto it = env.find(var); it != env.end()) {
-      FS_RETURN_IF_ERROR_PREPEND(flag.set(it->second), var);
-    }
-  }
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (!absl::StartsWith(a, "--")) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));
-    }
-    std::string name = a.substr(2), value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    auto it = flags.find(name);
-    if (it == flags.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    if (!has_value && !it->second.is_bool) {
-      if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-      }
-      value = args[++i];
-    }
-    FS_RETURN_IF_ERROR_PREPEND(it->second.set(value), absl::StrCat("--", name));
-  }
+absl::Status ValidateServerConfig(const ServerConfig& c) {
   if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
   const bool tls = !c.tls_cert_file.empty() || !c.tls_key_file.empty();
   if (tls && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
@@ -253,13 +157,27 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
   if (c.silent_after_ms <= 0) {
     return absl::InvalidArgumentError("--silent-after-ms must be positive");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               const std::map<std::string, std::string>& env) {
+  ServerConfig c;
+  CLI::App app("fieldsync sync server", "fieldsyncd serve");
+  cmdline::CommandLine cl(&app);
+  AddServerSettings(&cl, &app, &c);
+  FS_RETURN_IF_ERROR(cl.ParseArgs(args, env));
+  FS_RETURN_IF_ERROR(ValidateServerConfig(c));
   return c;
 }
 
 std::string DescribeConfig(const ServerConfig& c) {
   ServerConfig copy = c;
+  CLI::App app;
+  cmdline::CommandLine cl(&app);
+  AddServerSettings(&cl, &app, &copy);
   std::string out;
-  for (auto& [name, flag] : Flags(&copy)) absl::StrAppend(&out, name, "=", flag.get(), "\n");
+  for (const auto& [name, value] : cl.Describe(&app)) absl::StrAppend(&out, name, "=", value, "\n");
   return out;
 }
 

@@ -1,5 +1,6 @@
-// fieldsyncd configuration: flags over FIELDSYNC_* environment variables over defaults.
-// Validated at start; secrets only from files.
+// fieldsyncd configuration: flags over FIELDSYNC_* environment variables over a config file
+// over defaults (server/cmdline), one table for `serve` and the offline commands. Validated at
+// start; secrets only from files.
 #ifndef FIELDSYNC_SERVER_APP_CONFIG_H_
 #define FIELDSYNC_SERVER_APP_CONFIG_H_
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/cmdline/cmdline_fwd.h"
 
 namespace fieldsync {
 
@@ -86,13 +88,20 @@ struct ServerConfig {
   int64_t max_connection_idle_ms = 5 * 60'000;
   int64_t keepalive_time_ms = 2 * 60'000;
   int64_t keepalive_timeout_ms = 20'000;
-  // A file of "name = value" lines (flag names, '#' comments) under the environment and flags.
-  std::string config_file;
 };
 
-// Parses `args` (flags --name=value or --name value; bools as --name) over the environment
-// (FIELDSYNC_NAME, dashes as underscores). INVALID_ARGUMENT on unknown flags, bad numbers or
-// an inconsistent configuration.
+// Declares every field of `c` as a setting of `command` (--data-dir, --max-batch, ...: flag,
+// FIELDSYNC_* variable and config-file key) and adds --config. `c` must outlive the parse.
+void AddServerSettings(cmdline::CommandLine* cl, CLI::App* command, ServerConfig* c);
+
+// INVALID_ARGUMENT naming the flag for an inconsistent configuration (TLS files apart,
+// plaintext off loopback, a zero limit, ...).
+absl::Status ValidateServerConfig(const ServerConfig& c);
+
+// `fieldsyncd serve`'s parse: `args` (flags --name=value or --name value; bools as --name)
+// over the environment `env` (FIELDSYNC_NAME) over the config file (--config or
+// FIELDSYNC_CONFIG), then validated. INVALID_ARGUMENT on unknown flags, bad numbers or an
+// inconsistent configuration.
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
                                                const std::map<std::string, std::string>& env);
 

@@ -4,15 +4,14 @@
 #ifndef FIELDSYNC_SERVER_APP_HEALTH_CHECK_H_
 #define FIELDSYNC_SERVER_APP_HEALTH_CHECK_H_
 
-#include <string>
-#include <vector>
+#include "server/app/offline.h"
 
 namespace fieldsync {
 
-// args: --target HOST:PORT [--ca-file PEM | --plaintext] [--authority NAME] [--service NAME]
-//       [--timeout-ms N]. Prints one line; returns the process exit code (0 serving,
-//       1 not serving or unreachable, 2 usage).
-int HealthCheckCommand(const std::vector<std::string>& args);
+// Adds `health-check --target HOST:PORT (--ca-file PEM | --plaintext) [--authority NAME]
+// [--service NAME] [--timeout-ms N]` to `p`. It prints one line and exits 0 serving, 1 not
+// serving or unreachable, 2 usage.
+void AddHealthCheckCommand(Program* p);
 
 }  // namespace fieldsync
 

@@ -6,7 +6,8 @@
 
 #include <iostream>
 #include <memory>
-#include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,37 +20,6 @@
 
 namespace fieldsync {
 namespace {
-
-// The command's own options and everything else (server configuration such as --data-dir).
-struct Parsed {
-  std::map<std::string, std::vector<std::string>> opts;
-  std::vector<std::string> rest;
-};
-
-Parsed Split(const std::vector<std::string>& args, const std::set<std::string>& with_value,
-             const std::set<std::string>& bools) {
-  Parsed p;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (with_value.count(a) && i + 1 < args.size()) {
-      p.opts[a].push_back(args[++i]);
-    } else if (bools.count(a)) {
-      p.opts[a].push_back("true");
-    } else {
-      p.rest.push_back(a);
-      if (a.rfind("--", 0) == 0 && a.find('=') == std::string::npos && a != "--dev-plaintext" &&
-          i + 1 < args.size()) {
-        p.rest.push_back(args[++i]);
-      }
-    }
-  }
-  return p;
-}
-
-std::string Opt(const Parsed& p, const std::string& name, const std::string& def = "") {
-  auto it = p.opts.find(name);
-  return it == p.opts.end() ? def : it->second.back();
-}
 
 int Fail(const absl::Status& s) {
   std::cerr << "fieldsyncd: " << s.message() << "\n";
@@ -84,20 +54,11 @@ int64_t ParseDurationMs(const std::string& text) {
   return n * unit;
 }
 
-int AdminCommand(const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env) {
-  if (args.empty() || args[0] != "init") {
-    std::cerr << "usage: fieldsyncd admin init --token-file PATH [--id ID] [--data-dir DIR]\n";
-    return 2;
-  }
-  Parsed p = Split({args.begin() + 1, args.end()}, {"--token-file", "--id"}, {});
-  const std::string token_file = Opt(p, "--token-file");
-  if (token_file.empty()) {
-    std::cerr << "fieldsyncd: admin init needs --token-file PATH\n";
-    return 2;
-  }
+namespace {
+
+int RunAdminInit(const ServerConfig& config, const std::string& token_file, const std::string& id) {
   OfflineContext off;
-  if (int rc = OpenOffline(p.rest, env, /*open_store=*/true, &off); rc != 0) return rc;
+  if (int rc = OpenOffline(config, /*open_store=*/true, &off); rc != 0) return rc;
   // Created before the admin exists, never over an existing file or through a symlink, and
   // readable by its owner only.
   int fd = open(token_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -108,7 +69,7 @@ int AdminCommand(const std::vector<std::string>& args,
   fchmod(fd, 0600);
   DeviceRegistry registry(off.store.get(), SystemClock::Default(), off.audit.get(),
                           RegistryOptionsOf(off.config));
-  auto admin = registry.CreateFirstAdmin(Opt(p, "--id", "admin"));
+  auto admin = registry.CreateFirstAdmin(id);
   if (!admin.ok()) {
     close(fd);
     unlink(token_file.c_str());
@@ -128,16 +89,16 @@ int AdminCommand(const std::vector<std::string>& args,
   return 0;
 }
 
-int EnrollCodeCommand(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env) {
-  if (args.empty() || args[0] != "create") {
-    std::cerr << "usage: fieldsyncd enroll-code create --role ROLE (--scope FIELD=VALUE... | "
-                 "--all-scopes) [--ttl 24h] [--server HOST:PORT] [--data-dir DIR]\n";
-    return 2;
-  }
-  Parsed p = Split({args.begin() + 1, args.end()}, {"--role", "--scope", "--ttl", "--server"},
-                   {"--all-scopes"});
-  auto role = ParseRole(Opt(p, "--role"));
+struct EnrollCodeArgs {
+  std::string role;
+  std::vector<std::string> scopes;
+  bool all_scopes = false;
+  std::string ttl;
+  std::string server;
+};
+
+int RunEnrollCodeCreate(const ServerConfig& config, const EnrollCodeArgs& args) {
+  auto role = ParseRole(args.role);
   if (!role) {
     std::cerr << "fieldsyncd: --role must be one of enumerator border_officer supervisor admin "
                  "feed_reader\n";
@@ -145,27 +106,25 @@ int EnrollCodeCommand(const std::vector<std::string>& args,
   }
   CodeRequest req;
   req.role = *role;
-  req.all_scopes = !Opt(p, "--all-scopes").empty();
-  if (auto it = p.opts.find("--scope"); it != p.opts.end()) {
-    for (const auto& text : it->second) {
-      auto s = ParseScope(text);
-      if (!s.ok()) {
-        std::cerr << "fieldsyncd: " << s.status().message() << "\n";
-        return 2;
-      }
-      req.scopes.push_back(*s);
+  req.all_scopes = args.all_scopes;
+  for (const auto& text : args.scopes) {
+    auto s = ParseScope(text);
+    if (!s.ok()) {
+      std::cerr << "fieldsyncd: " << s.status().message() << "\n";
+      return 2;
     }
+    req.scopes.push_back(*s);
   }
-  if (const std::string ttl = Opt(p, "--ttl"); !ttl.empty()) {
-    req.ttl_ms = ParseDurationMs(ttl);
+  if (!args.ttl.empty()) {
+    req.ttl_ms = ParseDurationMs(args.ttl);
     if (req.ttl_ms < 0) {
       std::cerr << "fieldsyncd: --ttl takes a duration such as 900s, 30m, 24h or 7d\n";
       return 2;
     }
   }
-  req.server_address = Opt(p, "--server");
+  req.server_address = args.server;
   OfflineContext off;
-  if (int rc = OpenOffline(p.rest, env, /*open_store=*/true, &off); rc != 0) return rc;
+  if (int rc = OpenOffline(config, /*open_store=*/true, &off); rc != 0) return rc;
   DeviceRegistry registry(off.store.get(), SystemClock::Default(), off.audit.get(),
                           RegistryOptionsOf(off.config));
   Enrollment enrollment(off.store.get(), SystemClock::Default(), &registry,
@@ -179,41 +138,29 @@ int EnrollCodeCommand(const std::vector<std::string>& args,
   return 0;
 }
 
-int AuditCommand(const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env) {
-  const std::string verb = args.empty() ? "" : args[0];
-  if (verb != "verify" && verb != "list") {
-    std::cerr << "usage: fieldsyncd audit verify [--expect-head HASH] [--data-dir DIR]\n"
-                 "       fieldsyncd audit list [--from N] [--limit N] [--data-dir DIR]\n";
-    return 2;
-  }
-  Parsed p = Split({args.begin() + 1, args.end()}, {"--expect-head", "--from", "--limit"}, {});
+int RunAuditList(const ServerConfig& config, uint64_t from, uint64_t limit) {
   OfflineContext off;
-  if (int rc = OpenOffline(p.rest, env, /*open_store=*/true, &off); rc != 0) return rc;
-  if (verb == "list") {
-    uint64_t from = 0, limit = 1000;
-    if (!absl::SimpleAtoi(Opt(p, "--from", "0"), &from) ||
-        !absl::SimpleAtoi(Opt(p, "--limit", "1000"), &limit)) {
-      std::cerr << "fieldsyncd: --from and --limit take numbers\n";
-      return 2;
-    }
-    auto entries = off.audit->List(from, limit);
-    if (!entries.ok()) return Fail(entries.status());
-    for (const auto& e : *entries) {
-      std::cout << e.index << "\t" << e.time_ms << "\t" << e.event.who.actor_device_id << "\t"
-                << e.event.who.actor_role << "\t" << e.event.action << "\t" << e.event.target
-                << "\t" << e.event.detail << "\t" << e.event.who.request_id << "\t" << e.hash
-                << "\n";
-    }
-    return 0;
+  if (int rc = OpenOffline(config, /*open_store=*/true, &off); rc != 0) return rc;
+  auto entries = off.audit->List(from, limit);
+  if (!entries.ok()) return Fail(entries.status());
+  for (const auto& e : *entries) {
+    std::cout << e.index << "\t" << e.time_ms << "\t" << e.event.who.actor_device_id << "\t"
+              << e.event.who.actor_role << "\t" << e.event.action << "\t" << e.event.target << "\t"
+              << e.event.detail << "\t" << e.event.who.request_id << "\t" << e.hash << "\n";
   }
+  return 0;
+}
+
+int RunAuditVerify(const ServerConfig& config, const std::string& expect) {
+  OfflineContext off;
+  if (int rc = OpenOffline(config, /*open_store=*/true, &off); rc != 0) return rc;
   auto v = VerifyAuditChain(*off.store);
   if (!v.ok()) return Fail(v.status());
   if (!v->ok) {
     std::cout << "TAMPERED: " << v->problem << "\n";
     return 1;
   }
-  if (const std::string expect = Opt(p, "--expect-head"); !expect.empty()) {
+  if (!expect.empty()) {
     bool found = expect == kAuditGenesisHash;
     absl::Status read = off.store->ScanAudit(0, [&](uint64_t, std::string_view encoded) {
       auto e = DecodeAuditEntry(encoded);
@@ -229,6 +176,50 @@ int AuditCommand(const std::vector<std::string>& args,
   }
   std::cout << "ok entries " << v->entries << " head " << v->head_hash << "\n";
   return 0;
+}
+
+}  // namespace
+
+void AddIdentityCommands(Program* p) {
+  CLI::App* root = p->cl.app();
+  CLI::App* admin = root->add_subcommand("admin", "the first admin of a new database");
+  admin->require_subcommand(1);
+  auto token_file = std::make_shared<std::string>();
+  auto id = std::make_shared<std::string>("admin");
+  CLI::App* init = p->AddCommand(
+      admin, "init",
+      "create the first admin (all scopes); its token goes to a new file of mode "
+      "600; refused while an admin exists",
+      true, [p, token_file, id] { return RunAdminInit(p->config, *token_file, *id); });
+  init->add_option("--token-file", *token_file, "new file for the admin token")->required();
+  init->add_option("--id", *id, "the admin's device id")->capture_default_str();
+
+  CLI::App* codes = root->add_subcommand("enroll-code", "one-time enrollment codes");
+  codes->require_subcommand(1);
+  auto code = std::make_shared<EnrollCodeArgs>();
+  CLI::App* create =
+      p->AddCommand(codes, "create", "create a code; prints it, its QR-ready URI, id and expiry",
+                    true, [p, code] { return RunEnrollCodeCreate(p->config, *code); });
+  create->add_option("--role", code->role, "enumerator border_officer supervisor admin feed_reader")
+      ->required();
+  create->add_option("--scope", code->scopes, "FIELD=VALUE, repeatable");
+  create->add_flag("--all-scopes", code->all_scopes, "every scope");
+  create->add_option("--ttl", code->ttl, "lifetime: 900s, 30m, 24h (default), 7d");
+  create->add_option("--server", code->server, "HOST:PORT put into the URI");
+
+  CLI::App* audit = root->add_subcommand("audit", "the audit log's hash chain");
+  audit->require_subcommand(1);
+  auto expect = std::make_shared<std::string>();
+  CLI::App* verify = p->AddCommand(
+      audit, "verify", "recompute the hash chain; exit 1 if an entry was edited or removed", true,
+      [p, expect] { return RunAuditVerify(p->config, *expect); });
+  verify->add_option("--expect-head", *expect, "a head recorded earlier must still be in it");
+  auto range = std::make_shared<std::pair<uint64_t, uint64_t>>(0, 1000);
+  CLI::App* list = p->AddCommand(audit, "list", "print entries", true, [p, range] {
+    return RunAuditList(p->config, range->first, range->second);
+  });
+  list->add_option("--from", range->first, "first entry index")->capture_default_str();
+  list->add_option("--limit", range->second, "entries at most")->capture_default_str();
 }
 
 }  // namespace fieldsync

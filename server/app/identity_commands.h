@@ -14,18 +14,16 @@
 #ifndef FIELDSYNC_SERVER_APP_IDENTITY_COMMANDS_H_
 #define FIELDSYNC_SERVER_APP_IDENTITY_COMMANDS_H_
 
-#include <map>
+#include <cstdint>
 #include <string>
-#include <vector>
+
+#include "server/app/offline.h"
 
 namespace fieldsync {
 
-int AdminCommand(const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env);
-int EnrollCodeCommand(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env);
-int AuditCommand(const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env);
+// Adds `admin init`, `enroll-code create` and `audit verify|list` (each with the server
+// settings, for --data-dir and the limits) to `p`.
+void AddIdentityCommands(Program* p);
 
 // "90" (seconds), "90s", "15m", "24h", "7d" in milliseconds; -1 if malformed.
 int64_t ParseDurationMs(const std::string& text);

@@ -1,13 +1,14 @@
 // fieldsyncd: the fieldsync sync server.
 //
-//   fieldsyncd serve [flags]                       run the server
-//   fieldsyncd device add --id ID --role ROLE (--scope field=value ... | --all-scopes)
-//                         [--token-file FILE] [--data-dir DIR]
-//   fieldsyncd device revoke --id ID [--data-dir DIR]
-//   fieldsyncd device list [--data-dir DIR]
+//   fieldsyncd serve [settings]                    run the server
+//   fieldsyncd device add|revoke|list ...          devices, straight in the database
 //   fieldsyncd admin init | enroll-code create | audit verify|list   (identity_commands.h)
+//   fieldsyncd backup ... | bundle import ... | health-check ...
 //
-// Device commands open the database directly, so run them while the server is stopped.
+// One command table (server/cmdline, CLI11): `fieldsyncd --help` and `fieldsyncd COMMAND
+// --help` list every command and option. Every command but health-check takes the server
+// settings (config.h), each a flag, else FIELDSYNC_<NAME>, else a line of the --config file.
+// The offline commands open the database directly, so run them while the server is stopped.
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -15,7 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,53 +33,12 @@
 #include "server/app/server.h"
 #include "server/common/log.h"
 
-extern char** environ;
-
 namespace fieldsync {
 namespace {
 
-int Usage() {
-  std::cerr << "usage:\n"
-               "  fieldsyncd serve [--data-dir DIR] [--listen HOST:PORT] [--dev-plaintext]\n"
-               "                   [--tls-cert-file F --tls-key-file F] [--forms-dir DIR]\n"
-               "                   [--reflection] [--port-file F] (see docs/ARCHITECTURE.md)\n"
-               "  fieldsyncd device add --id ID --role ROLE (--scope FIELD=VALUE... | "
-               "--all-scopes)\n"
-               "                        [--token-file FILE] [--data-dir DIR]\n"
-               "  fieldsyncd device revoke --id ID [--data-dir DIR]\n"
-               "  fieldsyncd device list [--data-dir DIR]\n"
-               "  fieldsyncd admin init --token-file PATH [--id ID] [--data-dir DIR]\n"
-               "  fieldsyncd enroll-code create --role ROLE (--scope FIELD=VALUE... | "
-               "--all-scopes)\n"
-               "                        [--ttl 24h] [--server HOST:PORT] [--data-dir DIR]\n"
-               "  fieldsyncd audit verify [--expect-head HASH] [--data-dir DIR]\n"
-               "  fieldsyncd audit list [--from N] [--limit N] [--data-dir DIR]\n"
-               "  fieldsyncd backup create|list|verify|restore --backup-dir D [--backup-id N]\n"
-               "                        [--data-dir DIR]   (backup_command.h)\n"
-               "  fieldsyncd bundle import FILE [--receipts-out FILE] [--data-dir DIR]\n"
-               "                        (server stopped; bundle_command.h)\n"
-               "  fieldsyncd health-check --target HOST:PORT (--ca-file PEM | --plaintext)\n"
-               "                        [--authority NAME]   (exit 0 when SERVING)\n"
-               "roles: enumerator border_officer supervisor admin feed_reader\n";
-  return 2;
-}
-
-std::map<std::string, std::string> Environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos && kv.rfind("FIELDSYNC_", 0) == 0) {
-      env[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-  }
-  return env;
-}
-
-int Serve(const std::vector<std::string>& args) {
-  auto config = ParseServerConfig(args, Environment());
-  if (!config.ok()) {
-    std::cerr << "fieldsyncd: " << config.status().message() << "\n";
+int Serve(const ServerConfig* config) {
+  if (absl::Status s = ValidateServerConfig(*config); !s.ok()) {
+    std::cerr << "fieldsyncd: " << s.message() << "\n";
     return 2;
   }
   // Handle SIGTERM/SIGINT on this thread with sigwait; block them everywhere else.
@@ -120,55 +80,40 @@ int Serve(const std::vector<std::string>& args) {
   return 0;
 }
 
-int DeviceCommand(const std::vector<std::string>& args) {
-  if (args.empty()) return Usage();
-  const std::string verb = args[0];
-  std::string id, role_name, token_file;
-  std::vector<ScopePair> scopes;
+struct DeviceArgs {
+  std::string id, role, token_file;
+  std::vector<std::string> scopes;
   bool all_scopes = false;
-  std::vector<std::string> rest;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> std::string { return i + 1 < args.size() ? args[++i] : ""; };
-    if (a == "--id") {
-      id = value();
-    } else if (a == "--role") {
-      role_name = value();
-    } else if (a == "--scope") {
-      auto s = ParseScope(value());
-      if (!s.ok()) {
-        std::cerr << "fieldsyncd: " << s.status().message() << "\n";
-        return 2;
-      }
-      scopes.push_back(*s);
-    } else if (a == "--all-scopes") {
-      all_scopes = true;
-    } else if (a == "--token-file") {
-      token_file = value();
-    } else {
-      rest.push_back(a);
-      if (a.rfind("--", 0) == 0 && a.find('=') == std::string::npos && a != "--dev-plaintext" &&
-          i + 1 < args.size()) {
-        rest.push_back(args[++i]);
-      }
+};
+
+int RunDevice(const ServerConfig& config, const std::string& verb, const DeviceArgs& args) {
+  const std::string& id = args.id;
+  std::vector<ScopePair> scopes;
+  for (const auto& text : args.scopes) {
+    auto s = ParseScope(text);
+    if (!s.ok()) {
+      std::cerr << "fieldsyncd: " << s.status().message() << "\n";
+      return 2;
     }
+    scopes.push_back(*s);
   }
   OfflineContext off;
-  if (int rc = OpenOffline(rest, Environment(), /*open_store=*/true, &off); rc != 0) return rc;
+  if (int rc = OpenOffline(config, /*open_store=*/true, &off); rc != 0) return rc;
   DeviceRegistry registry(off.store.get(), SystemClock::Default(), off.audit.get(),
                           RegistryOptionsOf(off.config));
   if (verb == "add") {
-    auto role = ParseRole(role_name);
+    auto role = ParseRole(args.role);
     if (!role) {
-      std::cerr << "fieldsyncd: unknown role '" << role_name << "'\n";
-      return Usage();
+      std::cerr << "fieldsyncd: unknown role '" << args.role
+                << "' (enumerator border_officer supervisor admin feed_reader)\n";
+      return 2;
     }
-    auto created = registry.Create(id, *role, scopes, all_scopes);
+    auto created = registry.Create(id, *role, scopes, args.all_scopes);
     if (!created.ok()) {
       std::cerr << "fieldsyncd: " << created.status().message() << "\n";
       return 1;
     }
-    if (!token_file.empty()) {
+    if (const std::string& token_file = args.token_file; !token_file.empty()) {
       // Readable by the owner only.
       umask(077);
       std::ofstream out(token_file, std::ios::trunc);
@@ -209,7 +154,34 @@ int DeviceCommand(const std::vector<std::string>& args) {
     }
     return 0;
   }
-  return Usage();
+  return 2;
+}
+
+void AddServeCommand(Program* p) {
+  p->AddCommand(p->cl.app(), "serve", "run the server (SIGTERM: drain, flush, stop)", true,
+                [p] { return Serve(&p->config); });
+}
+
+void AddDeviceCommands(Program* p) {
+  CLI::App* device = p->cl.app()->add_subcommand(
+      "device", "devices and their tokens, straight in the database (server stopped)");
+  device->require_subcommand(1);
+  auto args = std::make_shared<DeviceArgs>();
+  auto command = [p, device, args](const char* verb, const char* help) {
+    return p->AddCommand(device, verb, help, true,
+                         [p, args, verb] { return RunDevice(p->config, verb, *args); });
+  };
+  CLI::App* add = command("add", "create a device; prints its token (or writes --token-file)");
+  add->add_option("--id", args->id, "device id")->required();
+  add->add_option("--role", args->role, "enumerator border_officer supervisor admin feed_reader")
+      ->required();
+  add->add_option("--scope", args->scopes, "FIELD=VALUE, repeatable");
+  add->add_flag("--all-scopes", args->all_scopes, "every scope");
+  add->add_option("--token-file", args->token_file, "write the token here (mode 600)");
+  command("revoke", "revoke a device's token")
+      ->add_option("--id", args->id, "device id")
+      ->required();
+  command("list", "id, role, scopes, state and token expiry per device");
 }
 
 }  // namespace
@@ -219,17 +191,21 @@ int main(int argc, char** argv) {
   // One malloc arena per handler thread would let memory grow with the number of streams;
   // a few arenas keep it bounded by configuration.
   mallopt(M_ARENA_MAX, 4);
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) return fieldsync::Usage();
-  const std::string cmd = args[0];
-  args.erase(args.begin());
-  if (cmd == "serve") return fieldsync::Serve(args);
-  if (cmd == "device") return fieldsync::DeviceCommand(args);
-  if (cmd == "admin") return fieldsync::AdminCommand(args, fieldsync::Environment());
-  if (cmd == "enroll-code") return fieldsync::EnrollCodeCommand(args, fieldsync::Environment());
-  if (cmd == "audit") return fieldsync::AuditCommand(args, fieldsync::Environment());
-  if (cmd == "backup") return fieldsync::BackupCommand(args, fieldsync::Environment());
-  if (cmd == "bundle") return fieldsync::BundleCommand(args, fieldsync::Environment());
-  if (cmd == "health-check") return fieldsync::HealthCheckCommand(args);
-  return fieldsync::Usage();
+  CLI::App app(
+      "fieldsync sync server. A setting comes from its flag, else FIELDSYNC_<NAME>, "
+      "else the --config file.",
+      "fieldsyncd");
+  app.require_subcommand(1);
+  fieldsync::Program program(&app);
+  fieldsync::AddServeCommand(&program);
+  fieldsync::AddDeviceCommands(&program);
+  fieldsync::AddIdentityCommands(&program);
+  fieldsync::AddBackupCommands(&program);
+  fieldsync::AddBundleCommands(&program);
+  fieldsync::AddHealthCheckCommand(&program);
+  if (auto exit_code =
+          program.cl.ParseOrExit(argc, argv, fieldsync::cmdline::ProcessEnvironment())) {
+    return *exit_code;
+  }
+  return program.run();
 }

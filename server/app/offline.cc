@@ -1,23 +1,38 @@
 #include "server/app/offline.h"
 
 #include <iostream>
+#include <utility>
 
 #include "server/app/server.h"
 #include "server/common/clock.h"
 
 namespace fieldsync {
 
-int OpenOffline(std::vector<std::string> flags, const std::map<std::string, std::string>& env,
-                bool open_store, OfflineContext* out) {
-  flags.push_back("--dev-plaintext");
-  auto config = ParseServerConfig(flags, env);
-  if (!config.ok()) {
-    std::cerr << "fieldsyncd: " << config.status().message() << "\n";
+CLI::App* Program::AddCommand(CLI::App* parent, const std::string& name, const std::string& help,
+                              bool server_settings, std::function<int()> body) {
+  CLI::App* command = parent->add_subcommand(name, help);
+  if (server_settings) {
+    AddServerSettings(&cl, command, &config);
+    // The command's own options come first in its --help; these are shared by all.
+    if (name != "serve") {
+      for (CLI::Option* opt : command->get_options()) {
+        if (opt->get_name() != "-h,--help") opt->group("Server settings");
+      }
+    }
+  }
+  command->callback([this, body = std::move(body)] { run = body; });
+  return command;
+}
+
+int OpenOffline(ServerConfig config, bool open_store, OfflineContext* out) {
+  config.dev_plaintext = true;
+  if (absl::Status s = ValidateServerConfig(config); !s.ok()) {
+    std::cerr << "fieldsyncd: " << s.message() << "\n";
     return 2;
   }
-  out->config = *config;
+  out->config = std::move(config);
   if (!open_store) return 0;
-  auto store = OpenStore(*config);
+  auto store = OpenStore(out->config);
   if (!store.ok()) {
     std::cerr << "fieldsyncd: " << store.status() << " (is the server running?)\n";
     return 1;

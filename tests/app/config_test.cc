@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "server/app/aggregator_config.h"
 #include "server/app/form_loader.h"
 #include "tests/testing/temp_dir.h"
 
@@ -128,6 +129,62 @@ TEST_F(ConfigFileTest, FlagsOverEnvironmentOverFile) {
   auto flag_wins = ParseServerConfig({"--max-batch=7"}, env);
   ASSERT_TRUE(flag_wins.ok()) << flag_wins.status();
   EXPECT_EQ(flag_wins->max_batch, 7u);
+}
+
+TEST_F(ConfigFileTest, AggregatorFlagsOverEnvironmentOverFile) {
+  std::string path = Write(
+      "feed-target = 127.0.0.1:7443\n"
+      "feed-token-file = /file/feed.token\n"
+      "query-token-file = /file/query.token\n"
+      "data-dir = /file/cells\n"
+      "listen = 127.0.0.1:0\n"
+      "dev-plaintext = true\n");
+  auto from_file = ParseAggregatorConfig({"--config", path}, kNoEnv);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->feed_target, "127.0.0.1:7443");
+  EXPECT_EQ(from_file->data_dir, "/file/cells");
+  EXPECT_TRUE(from_file->dev_plaintext);
+  std::map<std::string, std::string> env = {{"FIELDSYNC_CONFIG", path},
+                                            {"FIELDSYNC_DATA_DIR", "/env/cells"}};
+  auto env_wins = ParseAggregatorConfig({}, env);
+  ASSERT_TRUE(env_wins.ok()) << env_wins.status();
+  EXPECT_EQ(env_wins->data_dir, "/env/cells");
+  EXPECT_EQ(env_wins->query_token_file, "/file/query.token");
+  auto flag_wins = ParseAggregatorConfig({"--data-dir", "/flag/cells"}, env);
+  ASSERT_TRUE(flag_wins.ok()) << flag_wins.status();
+  EXPECT_EQ(flag_wins->data_dir, "/flag/cells");
+  // A server setting is not an aggregator setting.
+  auto unknown = ParseAggregatorConfig({"--config", Write("max-batch = 3\n")}, kNoEnv);
+  EXPECT_NE(unknown.status().message().find("unknown setting 'max-batch'"), std::string::npos);
+}
+
+TEST(AggregatorConfigTest, RequiredSettingsAndPlaintextRules) {
+  const std::vector<std::string> base = {
+      "--feed-target", "127.0.0.1:1", "--feed-token-file", "f",          "--query-token-file", "q",
+      "--data-dir",    "d",           "--listen",          "127.0.0.1:0"};
+  auto plain = base;
+  plain.push_back("--dev-plaintext");
+  EXPECT_TRUE(ParseAggregatorConfig(plain, kNoEnv).ok());
+  // Plaintext needs --dev-plaintext, and loopback on both sides.
+  EXPECT_EQ(ParseAggregatorConfig(base, kNoEnv).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto off_loopback = plain;
+  off_loopback.insert(off_loopback.end(), {"--listen", "0.0.0.0:9"});
+  EXPECT_NE(ParseAggregatorConfig(off_loopback, kNoEnv).status().message().find("loopback"),
+            std::string::npos);
+  auto half_tls = plain;
+  half_tls.insert(half_tls.end(), {"--tls-cert-file", "c.pem"});
+  EXPECT_NE(ParseAggregatorConfig(half_tls, kNoEnv).status().message().find("go together"),
+            std::string::npos);
+  auto missing = ParseAggregatorConfig({"--dev-plaintext", "--listen", "127.0.0.1:0"}, kNoEnv);
+  EXPECT_NE(missing.status().message().find("--feed-target is required"), std::string::npos);
+  // The environment fills a required setting as well as a flag does.
+  std::vector<std::string> no_dir = {
+      "--feed-target", "127.0.0.1:1", "--feed-token-file", "f", "--query-token-file", "q",
+      "--listen",      "127.0.0.1:0", "--dev-plaintext"};
+  EXPECT_EQ(ParseAggregatorConfig(no_dir, kNoEnv).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ParseAggregatorConfig(no_dir, {{"FIELDSYNC_DATA_DIR", "/d"}}).ok());
 }
 
 TEST_F(ConfigFileTest, BadFilesNameTheLine) {

@@ -22,6 +22,8 @@
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_client.h"
 
+extern char** environ;
+
 namespace fieldsync::testing {
 namespace {
 
@@ -53,10 +55,12 @@ class CliTest : public ::testing::Test {
     if (server_ && server_->running()) server_->Stop(SIGTERM);
   }
 
-  // Starts the CLI with `args` (after --data-dir), stdout/stderr to files; returns its pid.
+  // Starts the CLI with `args` (after --data-dir, unless `data` is empty), stdout/stderr to
+  // files; returns its pid.
   pid_t Spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
               const std::string& tag, const std::string& data = "device") {
-    std::vector<std::string> argv = {FIELDSYNC_CLI_PATH, "--data-dir", dir_.Sub(data)};
+    std::vector<std::string> argv = {FIELDSYNC_CLI_PATH};
+    if (!data.empty()) argv.insert(argv.end(), {"--data-dir", dir_.Sub(data)});
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string out = dir_.Sub(tag + ".out"), err = dir_.Sub(tag + ".err");
     pid_t pid = fork();
@@ -65,6 +69,13 @@ class CliTest : public ::testing::Test {
       int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(o, 1);
       dup2(e, 2);
+      // Only the test's own FIELDSYNC_* settings (never the shell's).
+      std::vector<std::string> inherited;
+      for (char** e = environ; *e != nullptr; ++e) {
+        const std::string kv(*e);
+        if (kv.rfind("FIELDSYNC_", 0) == 0) inherited.push_back(kv.substr(0, kv.find('=')));
+      }
+      for (const auto& name : inherited) unsetenv(name.c_str());
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       setenv("FIELDSYNC_MAX_ATTEMPTS",
              env.count("FIELDSYNC_MAX_ATTEMPTS") ? env.at("FIELDSYNC_MAX_ATTEMPTS").c_str() : "2",
@@ -110,6 +121,36 @@ class CliTest : public ::testing::Test {
   std::string ninewa_, admin_;
   int runs_ = 0;
 };
+
+TEST_F(CliTest, SettingsFlagOverEnvironmentOverConfigFile) {
+  // `status` on a data dir that is not set up names the data dir it used.
+  const std::string file = WriteFile("cli.conf", "data-dir = " + dir_.Sub("from-file") + "\n");
+  CliResult r = Cli({"--config", file, "status"}, {}, "");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr(dir_.Sub("from-file") + " is not set up"));
+  r = Cli({"status"}, {{"FIELDSYNC_CONFIG", file}, {"FIELDSYNC_DATA_DIR", dir_.Sub("from-env")}},
+          "");
+  EXPECT_THAT(r.err, HasSubstr(dir_.Sub("from-env") + " is not set up"));
+  r = Cli({"--data-dir", dir_.Sub("from-flag"), "status"},
+          {{"FIELDSYNC_CONFIG", file}, {"FIELDSYNC_DATA_DIR", dir_.Sub("from-env")}}, "");
+  EXPECT_THAT(r.err, HasSubstr(dir_.Sub("from-flag") + " is not set up"));
+  // A setting may follow the command; a bad value names its source.
+  r = Cli({"status", "--data-dir", dir_.Sub("after")}, {}, "");
+  EXPECT_THAT(r.err, HasSubstr(dir_.Sub("after") + " is not set up"));
+  r = Cli({"status"}, {{"FIELDSYNC_TIMEOUT_MS", "soon"}});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("FIELDSYNC_TIMEOUT_MS"));
+  r = Cli({"--config", WriteFile("bad.conf", "server = x\n"), "status"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad.conf:1: unknown setting 'server'"));
+  // --help comes from the same table, with the variables.
+  r = Cli({"--help"}, {}, "");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("[env FIELDSYNC_PUSH_BATCH]"));
+  r = Cli({"record", "add", "--help"}, {}, "");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("key=value"));
+}
 
 TEST_F(CliTest, ImportCsvWithBadRowsThenSyncAndStatus) {
   Init(ninewa_);

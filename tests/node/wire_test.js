@@ -207,8 +207,11 @@ function defineSuite() {
         '--scope', 'governorate=Anbar']);
 
       const portFile = `${dataDir}.port`;
+      // Every listener on port 0: the admin HTTP port too (a developer's run-dev.sh holds the
+      // default 127.0.0.1:9090).
       server = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0',
-        '--dev-plaintext', '--forms-dir', formsDir, '--port-file', portFile, '--reflection'],
+        '--admin-listen', '127.0.0.1:0', '--dev-plaintext', '--forms-dir', formsDir,
+        '--port-file', portFile, '--reflection'],
       { stdio: ['ignore', 'pipe', 'pipe'] });
       const log = (chunk) => { serverLog += chunk.toString(); };
       server.stdout.on('data', log);

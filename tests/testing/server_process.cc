@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+extern char** environ;
 
 namespace fieldsync::testing {
 
@@ -18,6 +21,17 @@ std::string FormsDir() { return FIELDSYNC_SOURCE_DIR "/deploy/forms"; }
 std::string TestPiiKeyFile() { return FIELDSYNC_SOURCE_DIR "/tests/testing/pii-test.key"; }
 
 namespace {
+
+// A child's fieldsyncd reads its settings from FIELDSYNC_* too: drop the ones of the shell
+// that started the tests (a developer's run-dev settings), so that a test sees only its own.
+void ClearFieldsyncEnvironment() {
+  std::vector<std::string> names;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    if (kv.rfind("FIELDSYNC_", 0) == 0) names.push_back(kv.substr(0, kv.find('=')));
+  }
+  for (const auto& name : names) unsetenv(name.c_str());
+}
 
 // Runs argv to completion, capturing stdout; returns {exit status, stdout}.
 std::pair<int, std::string> RunCapture(const std::vector<std::string>& argv) {
@@ -28,6 +42,7 @@ std::pair<int, std::string> RunCapture(const std::vector<std::string>& argv) {
     dup2(fds[1], 1);
     close(fds[0]);
     close(fds[1]);
+    ClearFieldsyncEnvironment();
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -107,6 +122,7 @@ bool ServerProcess::Start(std::chrono::milliseconds timeout) {
       dup2(fd, 2);
       close(fd);
     }
+    ClearFieldsyncEnvironment();
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

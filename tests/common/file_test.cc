@@ -1,0 +1,52 @@
+#include "server/common/file.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+namespace fieldsync {
+namespace {
+
+TEST(ReadFileTest, WholeFileUpToTheBound) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("f");
+  std::ofstream(path, std::ios::binary) << std::string("a\0b", 3);
+  auto read = ReadFileToString(path, 3);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, std::string("a\0b", 3));
+  auto over = ReadFileToString(path, 2);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(over.status().message().find(path), std::string::npos);
+}
+
+TEST(ReadFileTest, ErrorsByErrno) {
+  testing::TempDir dir;
+  EXPECT_EQ(ReadFileToString(dir.Sub("absent")).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReadFileToString(dir.path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // a directory
+  const std::string locked = dir.Sub("locked");
+  std::ofstream(locked) << "x";
+  chmod(locked.c_str(), 0);
+  if (geteuid() != 0) {  // root reads it anyway
+    EXPECT_EQ(ReadFileToString(locked).status().code(), absl::StatusCode::kPermissionDenied);
+  }
+}
+
+TEST(ReadFileTest, SecretsAreTrimmedAndNeverEmpty) {
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("token")) << "  abc123\n";
+  auto token = ReadSecretFile(dir.Sub("token"));
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(*token, "abc123");
+  std::ofstream(dir.Sub("blank")) << " \n";
+  EXPECT_EQ(ReadSecretFile(dir.Sub("blank")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace fieldsync

@@ -14,6 +14,8 @@
 //                                        server and get the receipts file (OUT, default
 //                                        FILE.receipts); a receipts file: back on the
 //                                        device, applies the receipts
+//   fieldsync export FORM --format csv|xlsx|geojson -o FILE ...   records as a file for
+//                                        analysts (export_command.h)
 //   fieldsync stats ...   fieldsync admin ...   statistics and fleet administration, straight
 //                                        against the server (stats_command.h,
 //                                        admin_commands.h)
@@ -44,6 +46,7 @@
 #include "client-sdk/cli/admin_commands.h"
 #include "client-sdk/cli/cli_common.h"
 #include "client-sdk/cli/csv.h"
+#include "client-sdk/cli/export_command.h"
 #include "client-sdk/cli/stats_command.h"
 #include "fieldsync/client.h"
 #include "server/cmdline/cmdline.h"
@@ -645,22 +648,22 @@ class Commands {
     import->add_option("out", out_, "receipts file to write (default FILE.receipts)");
   }
 
-  // `stats` and `admin` talk to the server directly; no local store is opened (a CronJob
+  // `stats`, `admin` and `export` talk to the server directly; no local store is opened (a CronJob
   // runs them without a data dir). Their own arguments are parsed by stats_command.h and
   // admin_commands.h.
   void DeclareServerOnly() {
-    for (const std::string name : {"stats", "admin"}) {
-      CLI::App* cmd =
-          Add(app_, name,
-              name == "stats" ? "aggregated statistics (`fieldsync stats help`)"
-                              : "fleet, conflicts, quarantine, backups (`fieldsync admin help`)",
-              [this, name] {
-                std::vector<std::string> args = {name};
-                for (auto& a : app_->get_subcommand(name)->remaining()) {
-                  args.push_back(std::move(a));
-                }
-                return name == "stats" ? CmdStats(settings_, args) : CmdAdmin(settings_, args);
-              });
+    const std::vector<std::pair<std::string, std::string>> commands = {
+        {"stats", "aggregated statistics (`fieldsync stats help`)"},
+        {"admin", "fleet, conflicts, quarantine, backups (`fieldsync admin help`)"},
+        {"export", "a form's records as CSV, XLSX or GeoJSON (`fieldsync export help`)"}};
+    for (const auto& [name, help] : commands) {
+      CLI::App* cmd = Add(app_, name, help, [this, name = name] {
+        std::vector<std::string> args = {name};
+        for (auto& a : app_->get_subcommand(name)->remaining()) args.push_back(std::move(a));
+        if (name == "stats") return CmdStats(settings_, args);
+        if (name == "export") return CmdExport(settings_, args);
+        return CmdAdmin(settings_, args);
+      });
       cmd->prefix_command();
       cmd->fallthrough(false);
       cmd->set_help_flag();  // `stats --help` is answered by the command itself

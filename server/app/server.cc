@@ -7,6 +7,7 @@
 #include <grpcpp/server_builder.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -122,6 +123,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   FS_RETURN_IF_ERROR(s->StartAdmin());
   FS_RETURN_IF_ERROR(s->StartAggregation());
   FS_RETURN_IF_ERROR(s->StartAttachments());
+  FS_RETURN_IF_ERROR(s->StartExport());
 
   if (config.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -179,6 +181,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   builder.RegisterService(s->admin_service_.get());
   builder.RegisterService(s->attachment_service_.get());
   if (s->aggregation_service_) builder.RegisterService(s->aggregation_service_.get());
+  builder.RegisterService(s->export_service_.get());
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
@@ -239,6 +242,26 @@ absl::Status FieldsyncServer::StartAggregation() {
         return device;
       },
       agg_queries_.get(), agg_consumer_.get(), "embedded");
+  return absl::OkStatus();
+}
+
+absl::Status FieldsyncServer::StartExport() {
+  exporting::ExportLimits limits;
+  // XLSX workbooks are assembled on the data disk, not in a /tmp that may be memory; what a
+  // killed export left behind is removed here.
+  limits.xlsx.temp_dir = config_.data_dir + "/export-tmp";
+  std::error_code ec;
+  std::filesystem::remove_all(limits.xlsx.temp_dir, ec);
+  std::filesystem::create_directories(limits.xlsx.temp_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", limits.xlsx.temp_dir, ": ", ec.message()));
+  }
+  export_source_ =
+      std::make_unique<exporting::StoreRecordSource>(store_.get(), engine_->sequencer());
+  exporter_ = std::make_unique<exporting::Exporter>(export_source_.get(), forms_.get(), limits);
+  export_service_ = std::make_unique<rpc::ExportServiceImpl>(
+      guard_.get(), exporter_.get(), audit_.get(), rpc::ExportServiceLimits{});
   return absl::OkStatus();
 }
 

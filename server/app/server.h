@@ -22,6 +22,7 @@
 #include "server/auth/enrollment.h"
 #include "server/auth/limits.h"
 #include "server/common/clock.h"
+#include "server/export/exporter.h"
 #include "server/forms/form_registry.h"
 #include "server/forms/pseudonymizer.h"
 #include "server/http/admin_http.h"
@@ -31,6 +32,7 @@
 #include "server/rpc/attachment_service.h"
 #include "server/rpc/auth_guard.h"
 #include "server/rpc/bundle_service.h"
+#include "server/rpc/export_service.h"
 #include "server/rpc/form_service.h"
 #include "server/rpc/health_service.h"
 #include "server/rpc/identity_service.h"
@@ -78,6 +80,8 @@ class FieldsyncServer {
   absl::Status StartAttachments();
   // Opens the aggregate store and builds the embedded consumer and AggregationService.
   absl::Status StartAggregation();
+  // Builds the export core and ExportService (issue 15).
+  absl::Status StartExport();
 
   ServerConfig config_;
   Clock* clock_ = nullptr;
@@ -116,6 +120,10 @@ class FieldsyncServer {
   std::unique_ptr<aggregation::AggregationConsumer> agg_consumer_;
   std::unique_ptr<aggregation::AggregationQueries> agg_queries_;
   std::unique_ptr<rpc::AggregationServiceImpl> aggregation_service_;
+  // Exports (issue 15).
+  std::unique_ptr<exporting::StoreRecordSource> export_source_;
+  std::unique_ptr<exporting::Exporter> exporter_;
+  std::unique_ptr<rpc::ExportServiceImpl> export_service_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<AdminHttpServer> admin_http_;
   std::atomic<bool> serving_{false};  // /healthz

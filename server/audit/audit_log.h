@@ -37,9 +37,10 @@ inline constexpr char kRevoke[] = "device.revoke";
 inline constexpr char kRotateToken[] = "token.rotate";
 inline constexpr char kCodeCreate[] = "enrollment_code.create";
 inline constexpr char kFormPublish[] = "form.publish";
-inline constexpr char kFeedRead[] = "feed.read";        // Changes by an admin
-inline constexpr char kRecordsRead[] = "records.read";  // Pull by an admin (all scopes)
-inline constexpr char kAdminList[] = "admin.list";      // any admin list call
+inline constexpr char kFeedRead[] = "feed.read";            // Changes by an admin
+inline constexpr char kRecordsRead[] = "records.read";      // Pull by an admin (all scopes)
+inline constexpr char kRecordsExport[] = "records.export";  // ExportService (any exporting role)
+inline constexpr char kAdminList[] = "admin.list";          // any admin list call
 // For issue 6.
 inline constexpr char kConflictResolve[] = "conflict.resolve";
 inline constexpr char kQuarantineReplay[] = "quarantine.replay";

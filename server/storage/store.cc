@@ -34,8 +34,10 @@ absl::StatusOr<std::optional<T>> GetDecoded(rocksdb::DB* db, const std::string& 
 
 // Iterates keys in [prefix_or_start, upper) calling fn(key, value) until it returns false.
 absl::Status Scan(rocksdb::DB* db, const std::string& start, const std::string& upper,
-                  const std::function<absl::StatusOr<bool>(rocksdb::Slice, rocksdb::Slice)>& fn) {
+                  const std::function<absl::StatusOr<bool>(rocksdb::Slice, rocksdb::Slice)>& fn,
+                  const rocksdb::Snapshot* snapshot = nullptr) {
   rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   rocksdb::Slice upper_slice(upper);
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
@@ -304,14 +306,22 @@ absl::StatusOr<std::optional<Record>> Store::GetRecord(std::string_view record_i
   return GetDecoded<Record>(db_.get(), keys::RecordKey(record_id), "reading record");
 }
 
+Store::Snapshot::~Snapshot() { db_->ReleaseSnapshot(snapshot_); }
+
+std::unique_ptr<Store::Snapshot> Store::TakeSnapshot() const {
+  return std::unique_ptr<Snapshot>(new Snapshot(db_.get(), db_->GetSnapshot()));
+}
+
 absl::StatusOr<std::vector<std::optional<Record>>> Store::GetRecords(
-    const std::vector<std::string>& record_ids) const {
+    const std::vector<std::string>& record_ids, const Snapshot* at) const {
   std::vector<std::string> keys;
   keys.reserve(record_ids.size());
   for (const auto& id : record_ids) keys.push_back(keys::RecordKey(id));
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<std::string> values;
-  std::vector<rocksdb::Status> statuses = db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+  rocksdb::ReadOptions ro;
+  if (at != nullptr) ro.snapshot = at->snapshot_;
+  std::vector<rocksdb::Status> statuses = db_->MultiGet(ro, slices, &values);
   std::vector<std::optional<Record>> out(record_ids.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
@@ -442,19 +452,22 @@ absl::StatusOr<uint64_t> Store::LastChangeSeq() const {
 
 absl::Status Store::ScanScopeIndex(
     std::string_view form_id, const ScopePair& pair, uint64_t after_seq, uint64_t to_seq,
-    const std::function<bool(uint64_t seq, std::string_view record_id)>& fn) const {
+    const std::function<bool(uint64_t seq, std::string_view record_id)>& fn,
+    const Snapshot* at) const {
   if (to_seq <= after_seq) return absl::OkStatus();
   std::string prefix = keys::ScopeIndexPrefix(form_id, pair.field, pair.value);
   std::string start = keys::ScopeIndexKey(form_id, pair.field, pair.value, after_seq + 1);
   std::string upper = to_seq == UINT64_MAX
                           ? keys::PrefixSuccessor(prefix)
                           : keys::ScopeIndexKey(form_id, pair.field, pair.value, to_seq + 1);
-  return Scan(db_.get(), start, upper,
-              [&](rocksdb::Slice k, rocksdb::Slice v) -> absl::StatusOr<bool> {
-                auto seq = keys::ParseScopeIndexSeq(View(k), prefix);
-                if (!seq) return absl::DataLossError("corrupt scope index key");
-                return fn(*seq, View(v));
-              });
+  return Scan(
+      db_.get(), start, upper,
+      [&](rocksdb::Slice k, rocksdb::Slice v) -> absl::StatusOr<bool> {
+        auto seq = keys::ParseScopeIndexSeq(View(k), prefix);
+        if (!seq) return absl::DataLossError("corrupt scope index key");
+        return fn(*seq, View(v));
+      },
+      at != nullptr ? at->snapshot_ : nullptr);
 }
 
 absl::StatusOr<std::vector<ConflictEntry>> Store::ListConflicts(std::string_view record_id) const {

@@ -19,6 +19,7 @@
 namespace rocksdb {
 class DB;
 class Env;
+class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -98,6 +99,24 @@ class Store {
     std::unique_ptr<rocksdb::WriteBatch> batch_;
   };
 
+  // A consistent read view of the database as it was when taken (a RocksDB snapshot), for
+  // reads that must not see a record twice or miss one while writers move it (exports). While
+  // one is held, compaction keeps the data it can see: hold it for one scan, not longer. Must
+  // not outlive the Store.
+  class Snapshot {
+   public:
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+   private:
+    friend class Store;
+    Snapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot) : db_(db), snapshot_(snapshot) {}
+    rocksdb::DB* db_;
+    const rocksdb::Snapshot* snapshot_;
+  };
+  std::unique_ptr<Snapshot> TakeSnapshot() const;
+
   // Applies `batch` atomically. With `sync`, returns only after the WAL is on disk;
   // concurrent synced writers share fsyncs (RocksDB group commit). When RocksDB has stopped
   // writes (too many level-0 files or full memtables, until compaction or flush catches up)
@@ -116,9 +135,9 @@ class Store {
   // ---- Point reads. NOT_FOUND is reported as std::nullopt, not as an error. ----
   absl::StatusOr<std::optional<Record>> GetRecord(std::string_view record_id) const;
   // The records with these ids, in the given order (std::nullopt where absent); one batched
-  // lookup.
+  // lookup. With `at`, as they were in that snapshot.
   absl::StatusOr<std::vector<std::optional<Record>>> GetRecords(
-      const std::vector<std::string>& record_ids) const;
+      const std::vector<std::string>& record_ids, const Snapshot* at = nullptr) const;
   absl::StatusOr<std::optional<Device>> GetDevice(std::string_view device_id) const;
   absl::StatusOr<std::optional<std::string>> GetDeviceIdByTokenHash(
       std::string_view token_hash) const;
@@ -159,10 +178,11 @@ class Store {
   // The highest seq in the change log, 0 if empty.
   absl::StatusOr<uint64_t> LastChangeSeq() const;
   // Scope index entries of (form_id, pair) with after_seq < seq <= to_seq, ascending; calls
-  // fn(seq, record_id) until it returns false.
+  // fn(seq, record_id) until it returns false. With `at`, as they were in that snapshot.
   absl::Status ScanScopeIndex(
       std::string_view form_id, const ScopePair& pair, uint64_t after_seq, uint64_t to_seq,
-      const std::function<bool(uint64_t seq, std::string_view record_id)>& fn) const;
+      const std::function<bool(uint64_t seq, std::string_view record_id)>& fn,
+      const Snapshot* at = nullptr) const;
   absl::StatusOr<std::vector<ConflictEntry>> ListConflicts(std::string_view record_id) const;
   absl::StatusOr<std::vector<QuarantineEntry>> ListQuarantine(std::string_view device_id) const;
 

@@ -15,6 +15,7 @@
 #include "fieldsync/v1/aggregation.grpc.pb.h"
 #include "fieldsync/v1/attachment.grpc.pb.h"
 #include "fieldsync/v1/bundle.grpc.pb.h"
+#include "fieldsync/v1/export.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -350,6 +351,19 @@ std::vector<Rpc> EveryRpc() {
                     return reader->Finish();
                   },
                   /*strict_ok=*/false});
+  rpcs.push_back({"ExportService.Export",
+                  {"supervisor", "admin", "feed_reader"},
+                  [](TestClient& c, std::string* seen) {
+                    auto stub = v1::ExportService::NewStub(c.channel());
+                    auto ctx = c.Context(10'000);
+                    v1::ExportRequest req;
+                    req.set_form_id("displacement_household");
+                    req.set_include_deleted(true);
+                    auto reader = stub->Export(ctx.get(), req);
+                    v1::ExportChunk chunk;
+                    while (reader->Read(&chunk)) *seen += chunk.data();
+                    return reader->Finish();
+                  }});
   return rpcs;
 }
 

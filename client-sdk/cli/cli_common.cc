@@ -61,7 +61,7 @@ std::string Explain(const absl::Status& s, const Config& cfg, const std::string&
     case absl::StatusCode::kPermissionDenied:
       return absl::StrCat("not allowed: ", msg);
     case absl::StatusCode::kResourceExhausted:
-      if (msg.rfind("disk full", 0) == 0) return msg;
+      if (client::IsDiskFull(s)) return msg;
       return absl::StrCat("the server is busy: ", msg, "; try again in a minute.");
     case absl::StatusCode::kInvalidArgument: {
       auto errors = client::FieldErrorsOf(s);

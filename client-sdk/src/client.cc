@@ -17,6 +17,8 @@ std::vector<FieldError> FieldErrorsOf(const absl::Status& s) {
   return out;
 }
 
+bool IsDiskFull(const absl::Status& s) { return fieldsync::IsDiskFull(s); }
+
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 
@@ -36,7 +38,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::OpenWithTransport(
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
     if (ec == std::errc::no_space_on_device) {
-      return absl::ResourceExhaustedError("disk full: cannot create the data directory");
+      return DiskFullError("disk full: cannot create the data directory");
     }
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create data directory ", options.data_dir, ": ", ec.message()));

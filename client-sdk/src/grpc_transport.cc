@@ -40,6 +40,12 @@ absl::Status FromGrpc(const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
   const auto code = static_cast<absl::StatusCode>(s.error_code());
   std::string message = s.error_message();
+  // fieldsyncd sends google.rpc.Status details with every error it makes (rpc/grpc_status.h).
+  // INTERNAL without them was made by gRPC on this side: the stream was reset or the
+  // connection cut mid-call (RST_STREAM, "Stream removed"), which a retry can cure.
+  if (code == absl::StatusCode::kInternal && s.error_details().empty()) {
+    return absl::UnavailableError(absl::StrCat("connection lost during the call: ", message));
+  }
   if (!s.error_details().empty()) {
     google::rpc::Status details;
     if (details.ParseFromString(s.error_details())) {

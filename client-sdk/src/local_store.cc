@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/status.h"
 
 namespace fieldsync::client {
 
@@ -79,10 +80,10 @@ absl::Status ParseInto(const rocksdb::Slice& v, T* out, const char* what) {
 
 absl::Status FromRocks(const rocksdb::Status& s, const char* what) {
   if (s.ok()) return absl::OkStatus();
-  if (s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("disk full: no space left on this device to ", what,
-                     "; free some space and try again (nothing was lost)"));
+  // RocksDB's POSIX layer turns ENOSPC into the NoSpace subcode.
+  if (s.IsNoSpace()) {
+    return DiskFullError(absl::StrCat("disk full: no space left on this device to ", what,
+                                      "; free some space and try again (nothing was lost)"));
   }
   if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
   if (s.IsBusy() || s.IsTryAgain()) {

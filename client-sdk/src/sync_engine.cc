@@ -7,16 +7,14 @@
 // its device_seq, and the server answers a retransmission with DUPLICATE.
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client-sdk/src/client_impl.h"
 #include "client-sdk/src/values.h"
 #include "server/bundle/bundle_codec.h"
+#include "server/common/file.h"
 #include "server/common/status.h"
 
 namespace fieldsync::client {
@@ -34,11 +32,6 @@ namespace {
 
 class NullObserver final : public SyncObserver {};
 
-bool IsDiskFull(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kResourceExhausted &&
-         absl::StartsWith(s.message(), "disk full");
-}
-
 // Safe to retry: every step is idempotent (pushes keep their device_seq, pulls resume from a
 // stored cursor), so only the kind of failure matters.
 bool Retryable(const absl::Status& s) {
@@ -49,11 +42,9 @@ bool Retryable(const absl::Status& s) {
       return true;
     case absl::StatusCode::kResourceExhausted:
       return !IsDiskFull(s);  // server overload: yes; our own disk: no
-    case absl::StatusCode::kInternal:
-      // A connection reset mid-stream surfaces as INTERNAL from gRPC.
-      return absl::StrContains(s.message(), "RST_STREAM") ||
-             absl::StrContains(s.message(), "Stream removed");
     default:
+      // A connection reset mid-call is UNAVAILABLE already (FromGrpc); INTERNAL is the
+      // server's own failure and is not retried.
       return false;
   }
 }
@@ -535,27 +526,9 @@ absl::StatusOr<std::vector<ReceiptInfo>> Client::Impl::Receipts(uint64_t since,
 
 namespace {
 
+// Bundles and receipts files: bounded by the bundle format's own limit.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-absl::Status WriteWholeFile(const std::string& path, const std::string& data) {
-  // Write beside, then rename: a reader never sees half a file.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) return absl::ResourceExhaustedError(absl::StrCat("disk full or unwritable: ", tmp));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot write ", path));
-  }
-  return absl::OkStatus();
+  return ReadFileToString(path, bundle::BundleLimits{}.max_file_bytes);
 }
 
 }  // namespace
@@ -579,7 +552,7 @@ absl::StatusOr<uint64_t> Client::Impl::ExportBundle(const std::string& path) {
       MakeReport(entries.size(), entries.empty() ? 0 : entries.front().created_ms());
   FS_ASSIGN_OR_RETURN(std::string file,
                       bundle::WriteBundle(bundle, bundle::KeyFromToken(options_.server.token)));
-  FS_RETURN_IF_ERROR(WriteWholeFile(path, file));
+  FS_RETURN_IF_ERROR(WriteFileAtomically(path, file));
   return static_cast<uint64_t>(entries.size());
 }
 
@@ -605,7 +578,7 @@ absl::StatusOr<std::vector<ReceiptInfo>> Client::Impl::ImportBundleOnServer(
   v1::ImportBundleRequest req;
   FS_ASSIGN_OR_RETURN(*req.mutable_bundle(), ReadWholeFile(bundle_path));
   FS_ASSIGN_OR_RETURN(v1::ImportBundleResponse resp, transport_->ImportBundle(req));
-  FS_RETURN_IF_ERROR(WriteWholeFile(receipts_path, resp.receipts_file()));
+  FS_RETURN_IF_ERROR(WriteFileAtomically(receipts_path, resp.receipts_file()));
   std::vector<ReceiptInfo> out;
   for (const auto& r : resp.receipts()) {
     local::StoredReceipt sr;

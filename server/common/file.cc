@@ -10,14 +10,24 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/status.h"
 
 namespace fieldsync {
 namespace {
 
-// The error of a failed open/read of `path`, by errno.
-absl::Status FileError(const std::string& path, int err) {
-  const std::string message = absl::StrCat("cannot read ", path, ": ", strerror(err));
+// The error of a failed open/read/write of `path`.
+absl::Status FileError(const std::string& path, int err, const char* verb = "read") {
+  return ErrnoToStatus(err, absl::StrCat("cannot ", verb, " ", path));
+}
+
+}  // namespace
+
+absl::Status ErrnoToStatus(int err, absl::string_view what) {
+  const std::string message = absl::StrCat(what, ": ", strerror(err));
   switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      return DiskFullError(absl::StrCat("disk full: ", message));
     case ENOENT:
     case ENOTDIR:
       return absl::NotFoundError(message);
@@ -30,8 +40,6 @@ absl::Status FileError(const std::string& path, int err) {
       return absl::UnavailableError(message);
   }
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -76,6 +84,37 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path, size_t max_b
   std::string secret(absl::StripAsciiWhitespace(*data));
   if (secret.empty()) return absl::FailedPreconditionError(absl::StrCat(path, " is empty"));
   return secret;
+}
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view data) {
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return FileError(tmp, errno, "write");
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      close(fd);
+      unlink(tmp.c_str());
+      return FileError(tmp, err, "write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) {
+    const int err = errno;
+    close(fd);
+    unlink(tmp.c_str());
+    return FileError(tmp, err, "write");
+  }
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    unlink(tmp.c_str());
+    return FileError(path, err, "write");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace fieldsync

@@ -7,8 +7,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace fieldsync {
+
+// `what` ("cannot write PATH") with the errno's text, by errno: ENOSPC/EDQUOT
+// RESOURCE_EXHAUSTED marked IsDiskFull (status.h), ENOENT/ENOTDIR NOT_FOUND, EACCES/EPERM
+// PERMISSION_DENIED, EISDIR FAILED_PRECONDITION, anything else UNAVAILABLE.
+absl::Status ErrnoToStatus(int err, absl::string_view what);
 
 // Files the programs read whole (certificates, keys, tokens, config files, forms) are far
 // smaller than this.
@@ -25,6 +31,12 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path,
 // final newline). An empty result is FAILED_PRECONDITION.
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
                                            size_t max_bytes = kMaxSmallFileBytes);
+
+// Writes `data` to `path` beside it first (PATH.tmp), synced, then renamed over `path`: a
+// reader never sees half a file. RESOURCE_EXHAUSTED marked IsDiskFull (status.h) when the
+// disk is full, PERMISSION_DENIED when the folder may not be written, UNAVAILABLE for any
+// other I/O error.
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view data);
 
 }  // namespace fieldsync
 

@@ -6,6 +6,25 @@
 
 namespace fieldsync {
 
+absl::Status Prepend(const absl::Status& s, absl::string_view context) {
+  if (s.ok()) return s;
+  absl::Status out(s.code(), absl::StrCat(context, ": ", s.message()));
+  s.ForEachPayload(
+      [&out](absl::string_view key, const absl::Cord& value) { out.SetPayload(key, value); });
+  return out;
+}
+
+absl::Status DiskFullError(absl::string_view message) {
+  absl::Status s = absl::ResourceExhaustedError(message);
+  s.SetPayload(kDiskFullPayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsDiskFull(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kResourceExhausted &&
+         s.GetPayload(kDiskFullPayload).has_value();
+}
+
 absl::Status ResyncRequiredError(absl::string_view message) {
   absl::Status s = absl::FailedPreconditionError(message);
   s.SetPayload(kResyncRequiredPayload, absl::Cord("1"));

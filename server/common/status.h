@@ -23,13 +23,12 @@
     if (!fs_status_.ok()) return fs_status_; \
   } while (0)
 
-// Like FS_RETURN_IF_ERROR, with `context` prepended to the message going up.
-#define FS_RETURN_IF_ERROR_PREPEND(expr, context)                                   \
-  do {                                                                              \
-    ::absl::Status fs_status_ = (expr);                                             \
-    if (!fs_status_.ok())                                                           \
-      return ::absl::Status(fs_status_.code(),                                      \
-                            ::absl::StrCat((context), ": ", fs_status_.message())); \
+// Like FS_RETURN_IF_ERROR, with `context` prepended to the message going up; the code and
+// every payload (field violations, retry delay, resync mark, ...) are kept.
+#define FS_RETURN_IF_ERROR_PREPEND(expr, context)                             \
+  do {                                                                        \
+    ::absl::Status fs_status_ = (expr);                                       \
+    if (!fs_status_.ok()) return ::fieldsync::Prepend(fs_status_, (context)); \
   } while (0)
 
 // `lhs = value of expr`, or returns its error status.
@@ -46,6 +45,10 @@ namespace fieldsync {
 inline constexpr char kResyncRequiredPayload[] = "fieldsync/resync_required";
 inline constexpr char kFieldViolationsPayload[] = "fieldsync/field_violations";
 inline constexpr char kRetryDelayPayload[] = "fieldsync/retry_delay_ms";
+inline constexpr char kDiskFullPayload[] = "fieldsync/disk_full";
+
+// `s` with "`context`: " before its message; code and payloads unchanged. OK stays OK.
+absl::Status Prepend(const absl::Status& s, absl::string_view context);
 
 }  // namespace fieldsync
 
@@ -71,6 +74,11 @@ std::vector<FieldError> FieldViolations(const absl::Status& s);
 absl::Status WithRetryDelay(absl::Status s, int64_t delay_ms);
 // The delay set by WithRetryDelay, or -1 if none.
 int64_t RetryDelayMs(const absl::Status& s);
+
+// RESOURCE_EXHAUSTED marked as "this machine's own disk is full" (ENOSPC, RocksDB NoSpace),
+// as opposed to a peer's overload, which is worth retrying.
+absl::Status DiskFullError(absl::string_view message);
+bool IsDiskFull(const absl::Status& s);
 
 }  // namespace fieldsync
 

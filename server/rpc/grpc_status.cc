@@ -15,7 +15,6 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
   google::rpc::Status details;
   details.set_code(static_cast<int>(s.code()));
   details.set_message(std::string(s.message()));
-  bool has_details = false;
   if (auto violations = FieldViolations(s); !violations.empty()) {
     google::rpc::BadRequest bad;
     for (const auto& v : violations) {
@@ -24,13 +23,11 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
       fv->set_description(v.description);
     }
     details.add_details()->PackFrom(bad);
-    has_details = true;
   }
   if (IsResyncRequired(s)) {
     v1::ResyncRequired resync;
     resync.set_reason(std::string(s.message()));
     details.add_details()->PackFrom(resync);
-    has_details = true;
   }
   if (s.code() == absl::StatusCode::kResourceExhausted ||
       s.code() == absl::StatusCode::kUnavailable) {
@@ -44,9 +41,10 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
       retry.mutable_retry_delay()->set_seconds(1);
     }
     details.add_details()->PackFrom(retry);
-    has_details = true;
   }
-  if (!has_details) return grpc::Status(code, std::string(s.message()));
+  // Details go with every error, even without a detail message: a client tells a status this
+  // server made (INTERNAL: our failure, not retried) from one its gRPC library made (a reset
+  // stream, also INTERNAL, retried) by their presence, not by the words of the message.
   return grpc::Status(code, std::string(s.message()), details.SerializeAsString());
 }
 

@@ -1,5 +1,6 @@
 #include "server/common/file.h"
 
+#include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "server/common/status.h"
 #include "tests/testing/temp_dir.h"
 
 namespace fieldsync {
@@ -46,6 +48,26 @@ TEST(ReadFileTest, SecretsAreTrimmedAndNeverEmpty) {
   std::ofstream(dir.Sub("blank")) << " \n";
   EXPECT_EQ(ReadSecretFile(dir.Sub("blank")).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(WriteFileTest, AtomicallyReplacedAndErrorsByErrno) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("receipts");
+  ASSERT_TRUE(WriteFileAtomically(path, "first").ok());
+  ASSERT_TRUE(WriteFileAtomically(path, std::string("se\0cond", 7)).ok());
+  EXPECT_EQ(*ReadFileToString(path), std::string("se\0cond", 7));
+  EXPECT_NE(access((path + ".tmp").c_str(), F_OK), 0);  // nothing left beside it
+  EXPECT_EQ(WriteFileAtomically(dir.Sub("no/such/dir/f"), "x").code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ErrnoToStatusTest, CodesByErrno) {
+  EXPECT_TRUE(IsDiskFull(ErrnoToStatus(ENOSPC, "cannot write f")));
+  EXPECT_TRUE(IsDiskFull(ErrnoToStatus(EDQUOT, "cannot write f")));
+  EXPECT_EQ(ErrnoToStatus(ENOENT, "m").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ErrnoToStatus(EACCES, "m").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrnoToStatus(EIO, "m").code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(IsDiskFull(ErrnoToStatus(EIO, "disk full")));
+  EXPECT_NE(ErrnoToStatus(EIO, "cannot read f").message().find("cannot read f"), std::string::npos);
 }
 
 }  // namespace

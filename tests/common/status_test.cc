@@ -14,6 +14,36 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
+absl::Status Wrapped(absl::Status inner) {
+  FS_RETURN_IF_ERROR_PREPEND(inner, "push batch 3");
+  return absl::OkStatus();
+}
+
+TEST(PrependTest, KeepsCodeAndEveryPayload) {
+  absl::Status violations = InvalidFieldsError("bad record", {{"age", "must be at least 0"}});
+  absl::Status s = Wrapped(violations);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "push batch 3: bad record");
+  ASSERT_EQ(FieldViolations(s).size(), 1u);
+  EXPECT_EQ(FieldViolations(s)[0].field, "age");
+  absl::Status busy = Wrapped(WithRetryDelay(absl::UnavailableError("busy"), 250));
+  EXPECT_EQ(busy.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(RetryDelayMs(busy), 250);
+  EXPECT_TRUE(IsResyncRequired(Wrapped(ResyncRequiredError("old cursor"))));
+  EXPECT_TRUE(IsDiskFull(Wrapped(DiskFullError("no space"))));
+  EXPECT_TRUE(Wrapped(absl::OkStatus()).ok());
+}
+
+TEST(DiskFullTest, MarkedByPayloadNotByWords) {
+  EXPECT_TRUE(IsDiskFull(DiskFullError("no space left")));
+  EXPECT_EQ(DiskFullError("x").code(), absl::StatusCode::kResourceExhausted);
+  // A server's overload that happens to say "disk full" is not this machine's disk.
+  EXPECT_FALSE(IsDiskFull(absl::ResourceExhaustedError("disk full: server side")));
+  absl::Status other = absl::UnavailableError("x");
+  other.SetPayload(kDiskFullPayload, absl::Cord("1"));
+  EXPECT_FALSE(IsDiskFull(other));
+}
+
 TEST(ResyncRequiredTest, MarksFailedPrecondition) {
   absl::Status s = ResyncRequiredError("cursor too old");
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);

@@ -65,6 +65,10 @@ struct FieldError {
 // validation against the cached form) or from the server; empty for other statuses.
 std::vector<FieldError> FieldErrorsOf(const absl::Status& s);
 
+// Whether `s` is the RESOURCE_EXHAUSTED this SDK returns when this device's own storage is
+// full (free space, then retry); false for a server's overload, which a sync retries itself.
+bool IsDiskFull(const absl::Status& s);
+
 // A form as cached on the device (from FormService.ListForms at the last sync / RefreshForms).
 struct FormInfo {
   struct Field {

@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/file.h"
 #include "server/common/status.h"
 #include "server/convert/convert.h"
 
@@ -30,11 +29,9 @@ absl::StatusOr<std::vector<Form>> LoadFormsDir(const std::string& dir) {
   std::sort(files.begin(), files.end());
   std::vector<Form> out;
   for (const auto& f : files) {
-    std::ifstream in(f);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", f.string()));
-    auto form = ParseFormJson(ss.str());
+    absl::StatusOr<std::string> text = ReadFileToString(f.string());
+    if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
+    auto form = ParseFormJson(*text);
     FS_RETURN_IF_ERROR_PREPEND(form.status(), f.string());
     out.push_back(*std::move(form));
   }

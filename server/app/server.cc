@@ -10,29 +10,18 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "server/app/form_loader.h"
 #include "server/app/offline.h"
 #include "server/app/transport_options.h"
+#include "server/common/file.h"
 #include "server/common/log.h"
 #include "server/common/status.h"
 #include "server/rpc/decode_error_interceptor.h"
 #include "server/rpc/metrics_interceptor.h"
 
 namespace fieldsync {
-namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config) {
   StoreOptions so;
@@ -142,10 +131,10 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
     // Read once here so that a missing file stops the start with a clear error; from then on
     // the provider re-reads the files every tls_reload_interval_s, so a renewed certificate
     // is served to new connections without a restart.
-    FS_RETURN_IF_ERROR(ReadFile(config.tls_cert_file).status());
-    FS_RETURN_IF_ERROR(ReadFile(config.tls_key_file).status());
+    FS_RETURN_IF_ERROR(ReadFileToString(config.tls_cert_file).status());
+    FS_RETURN_IF_ERROR(ReadFileToString(config.tls_key_file).status());
     const bool mtls = !config.tls_client_ca_file.empty();
-    if (mtls) FS_RETURN_IF_ERROR(ReadFile(config.tls_client_ca_file).status());
+    if (mtls) FS_RETURN_IF_ERROR(ReadFileToString(config.tls_client_ca_file).status());
     auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
         config.tls_key_file, config.tls_cert_file, mtls ? config.tls_client_ca_file : "",
         config.tls_reload_interval_s);

@@ -56,6 +56,14 @@ DeviceView FleetStatus::ViewOf(Device device, DeviceSyncState state, uint64_t he
 
 namespace {
 
+// An upper estimate of a device's size in a ListDevices answer (see ApproxWireBytes).
+size_t ApproxWireBytes(const DeviceView& v) {
+  size_t n = v.device.device_id.size() + v.state.report.app_version.size() + 512;
+  for (const auto& p : v.device.scopes) n += p.field.size() + p.value.size() + 32;
+  for (const auto& [form, version] : v.state.report.form_versions) n += form.size() + 32;
+  return n;
+}
+
 bool Matches(const DeviceFilter& f, const DeviceView& v) {
   if (f.role && v.device.role != *f.role) return false;
   if (f.scope && !v.device.all_scopes &&
@@ -77,6 +85,7 @@ absl::StatusOr<DevicePage> FleetStatus::List(const DeviceFilter& filter, uint32_
   DevicePage page;
   page.head_seq = sequencer_->VisibleHead();
   page.now_ms = clock_->NowMs();
+  size_t page_bytes = 0;
   // Devices are few (a fleet, not records): one scan of the device table per page.
   FS_ASSIGN_OR_RETURN(std::vector<Device> devices, store_->ListDevices());
   for (auto& d : devices) {
@@ -88,7 +97,14 @@ absl::StatusOr<DevicePage> FleetStatus::List(const DeviceFilter& filter, uint32_
     }
     FS_ASSIGN_OR_RETURN(DeviceSyncState state, store_->GetDeviceSyncState(d.device_id));
     DeviceView v = ViewOf(std::move(d), std::move(state), page.head_seq, page.now_ms, threshold);
-    if (Matches(filter, v)) page.devices.push_back(std::move(v));
+    if (!Matches(filter, v)) continue;
+    const size_t bytes = ApproxWireBytes(v);
+    if (!page.devices.empty() && page_bytes + bytes > options_.max_page_bytes) {
+      page.next_page_token = EncodePageToken(page.devices.back().device.device_id);
+      break;
+    }
+    page_bytes += bytes;
+    page.devices.push_back(std::move(v));
   }
   return page;
 }

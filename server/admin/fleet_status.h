@@ -30,6 +30,9 @@ struct FleetOptions {
   uint32_t max_page = 1000;
   // Silent devices listed by Overview() (longest silent first).
   size_t max_silent_listed = 100;
+  // A List() page ends before the device that would take it over this many bytes (at least
+  // one device per page): device reports are the devices' own strings.
+  size_t max_page_bytes = 3 << 20;
 };
 
 struct DeviceView {

@@ -1,5 +1,8 @@
 #include "server/admin/review.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "server/admin/page_token.h"
 #include "server/common/status.h"
@@ -73,6 +76,7 @@ absl::StatusOr<ConflictPage> ConflictReview::List(const Device& actor, const Con
   const uint32_t limit = PageSize(page_size, options_.default_page, options_.max_page);
   ConflictPage page;
   size_t scanned = 0;
+  size_t page_bytes = 0;
   std::string last_position;
   absl::Status error;
   auto scan = store_->ScanConflicts(after, [&](std::string_view position, const ConflictEntry& c) {
@@ -81,7 +85,7 @@ absl::StatusOr<ConflictPage> ConflictReview::List(const Device& actor, const Con
       return false;
     }
     ++scanned;
-    last_position = std::string(position);
+    std::string previous = std::exchange(last_position, std::string(position));
     if (filter.state == ConflictState::kOpen && !c.open) return true;
     if (filter.state == ConflictState::kClosed && c.open) return true;
     if (!filter.form_id.empty() && c.form_id != filter.form_id) return true;
@@ -96,6 +100,13 @@ absl::StatusOr<ConflictPage> ConflictReview::List(const Device& actor, const Con
                             (*view)->scope.end()) {
       return true;
     }
+    size_t bytes = ApproxWireBytes(c);
+    for (const auto& p : (*view)->scope) bytes += p.field.size() + p.value.size() + 32;
+    if (!page.conflicts.empty() && page_bytes + bytes > options_.max_page_bytes) {
+      page.next_page_token = EncodePageToken(previous);  // this entry opens the next page
+      return false;
+    }
+    page_bytes += bytes;
     page.conflicts.push_back(**std::move(view));
     return true;
   });
@@ -154,6 +165,7 @@ absl::StatusOr<QuarantinePage> QuarantineReview::List(const QuarantineFilter& fi
   const uint32_t limit = PageSize(page_size, options_.default_page, options_.max_page);
   QuarantinePage page;
   size_t scanned = 0;
+  size_t page_bytes = 0;
   std::string last_position;
   auto scan = store_->ScanQuarantine(
       filter.device_id, after, [&](std::string_view position, const QuarantineEntry& q) {
@@ -162,8 +174,14 @@ absl::StatusOr<QuarantinePage> QuarantineReview::List(const QuarantineFilter& fi
           return false;
         }
         ++scanned;
-        last_position = std::string(position);
+        std::string previous = std::exchange(last_position, std::string(position));
         if (!filter.form_id.empty() && q.mutation.form_id != filter.form_id) return true;
+        const size_t bytes = ApproxWireBytes(q);
+        if (!page.entries.empty() && page_bytes + bytes > options_.max_page_bytes) {
+          page.next_page_token = EncodePageToken(previous);  // this entry opens the next page
+          return false;
+        }
+        page_bytes += bytes;
         page.entries.push_back(q);
         return true;
       });

@@ -30,6 +30,9 @@ struct ReviewOptions {
   size_t max_scan = 10'000;
   // Longest accepted reason.
   size_t max_reason_bytes = 1024;
+  // A page stops before the entry that would take it over this many bytes (ApproxWireBytes;
+  // at least one entry per page), so a page of large entries stays under the send limit.
+  size_t max_page_bytes = 3 << 20;
 };
 
 enum class ConflictState { kOpen = 0, kClosed = 1, kAll = 2 };

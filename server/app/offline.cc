@@ -52,6 +52,7 @@ SyncEngineOptions EngineOptionsOf(const ServerConfig& config) {
   o.push.max_mutations_per_batch = config.max_batch;
   o.push.record.max_fields_per_record = config.max_fields_per_record;
   o.push.record.max_value_bytes = config.max_value_bytes;
+  o.pull.max_page_bytes = PageBytes(config);
   return o;
 }
 

@@ -23,6 +23,12 @@
 
 namespace fieldsync {
 
+size_t PageBytes(const ServerConfig& config) {
+  // A quarter of the send limit is left for what a page carries besides its entries and for
+  // the estimate's error (entities are measured with ApproxWireBytes, an upper estimate).
+  return config.max_message_bytes / 4 * 3;
+}
+
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config) {
   StoreOptions so;
   so.path = config.data_dir;
@@ -94,6 +100,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   rpc_limits.pull_page = config.pull_page;
   rpc_limits.max_receipts_page = config.max_receipts_page;
   rpc_limits.max_changes_page = config.max_changes_page;
+  rpc_limits.max_page_bytes = PageBytes(config);
   s->sync_service_ = std::make_unique<rpc::SyncServiceImpl>(
       s->guard_.get(), s->engine_->push(), s->engine_->pull(), s->engine_->feed(), rpc_limits);
   s->form_service_ = std::make_unique<rpc::FormServiceImpl>(s->guard_.get(), s->forms_.get());
@@ -261,12 +268,15 @@ absl::Status FieldsyncServer::StartAdmin() {
   replayer_ = std::make_unique<admin::QuarantineReplayer>(e->context(), e->push()->limits());
   admin::FleetOptions fleet_options;
   fleet_options.silent_after_ms = config_.silent_after_ms;
+  fleet_options.max_page_bytes = PageBytes(config_);
   fleet_ =
       std::make_unique<admin::FleetStatus>(store_.get(), e->sequencer(), clock_, fleet_options);
+  admin::ReviewOptions review_options;
+  review_options.max_page_bytes = PageBytes(config_);
   conflict_review_ = std::make_unique<admin::ConflictReview>(
-      store_.get(), forms_.get(), resolver_.get(), audit_.get(), admin::ReviewOptions{});
-  quarantine_review_ = std::make_unique<admin::QuarantineReview>(
-      store_.get(), replayer_.get(), audit_.get(), admin::ReviewOptions{});
+      store_.get(), forms_.get(), resolver_.get(), audit_.get(), review_options);
+  quarantine_review_ = std::make_unique<admin::QuarantineReview>(store_.get(), replayer_.get(),
+                                                                 audit_.get(), review_options);
   if (!config_.backup_dir.empty()) {
     FS_ASSIGN_OR_RETURN(backups_, Backups::Open(config_.backup_dir));
   }

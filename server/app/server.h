@@ -139,6 +139,10 @@ class FieldsyncServer {
 // Opens the store behind `config` (for offline admin commands).
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config);
 
+// The byte budget of one page of a paged answer: below --max-message-bytes, so that any
+// stored content can be listed.
+size_t PageBytes(const ServerConfig& config);
+
 // Identity settings of `config`, for the server and the offline commands alike.
 DeviceRegistryOptions RegistryOptionsOf(const ServerConfig& config);
 EnrollmentOptions EnrollmentOptionsOf(const ServerConfig& config);

@@ -79,4 +79,44 @@ std::optional<Role> ParseRole(const std::string& name) {
   return std::nullopt;
 }
 
+// A field's tag, length prefix and fixed-width numbers are at most this many bytes; message
+// and map-entry framing is counted as one more field.
+constexpr size_t kFieldAllowance = 16;
+
+size_t ApproxWireBytes(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return s->size() + kFieldAllowance;
+  if (const auto* list = std::get_if<std::vector<std::string>>(&v)) {
+    size_t n = kFieldAllowance;
+    for (const auto& item : *list) n += item.size() + kFieldAllowance;
+    return n;
+  }
+  return 2 * kFieldAllowance;  // null, number, bool, geopoint
+}
+
+size_t ApproxWireBytes(const FieldMap& fields) {
+  size_t n = kFieldAllowance;
+  for (const auto& [name, value] : fields) {
+    n += name.size() + kFieldAllowance + ApproxWireBytes(value);
+  }
+  return n;
+}
+
+size_t ApproxWireBytes(const Record& r) {
+  return r.record_id.size() + r.form_id.size() + r.last_writer_device.size() +
+         r.content_hash.size() + ApproxWireBytes(r.fields) + 16 * kFieldAllowance;
+}
+
+size_t ApproxWireBytes(const ConflictEntry& c) {
+  return c.record_id.size() + c.form_id.size() + c.field.size() + c.server_writer.size() +
+         c.device_writer.size() + ApproxWireBytes(c.server_value) +
+         ApproxWireBytes(c.device_value) + 24 * kFieldAllowance;
+}
+
+size_t ApproxWireBytes(const QuarantineEntry& q) {
+  size_t n = q.device_id.size() + q.reason.size() + q.mutation.record_id.size() +
+             q.mutation.form_id.size() + ApproxWireBytes(q.mutation.fields) + 16 * kFieldAllowance;
+  for (const auto& e : q.errors) n += e.field.size() + e.description.size() + 2 * kFieldAllowance;
+  return n;
+}
+
 }  // namespace fieldsync

@@ -301,6 +301,18 @@ struct DeviceSyncState {
   DeviceReport report;
 };
 
+// ---- Page sizes --------------------------------------------------------------------------
+
+// An upper estimate of the bytes an entity takes in an API message: its strings plus a fixed
+// allowance per field for protobuf tags, lengths and numbers. Paged answers stop adding
+// entities at a byte budget below the server's send limit (--max-message-bytes), so that any
+// stored content can be listed (issue 10). Pure functions.
+size_t ApproxWireBytes(const Value& v);
+size_t ApproxWireBytes(const FieldMap& fields);
+size_t ApproxWireBytes(const Record& r);
+size_t ApproxWireBytes(const ConflictEntry& c);
+size_t ApproxWireBytes(const QuarantineEntry& q);
+
 }  // namespace fieldsync
 
 #endif  // FIELDSYNC_SERVER_COMMON_MODEL_H_

@@ -22,6 +22,8 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
       : guard_(guard), devices_(devices), enrollment_(enrollment), audit_(audit), store_(store) {}
 
   static constexpr uint32_t kAuditPage = 1000;
+  // ListAudit answers stop at this many bytes too (at least one entry; audit entries are small).
+  static constexpr size_t kAuditPageBytes = 1 << 20;
 
   grpc::Status Enroll(grpc::ServerContext* ctx, const v1::EnrollRequest* req,
                       v1::EnrollResponse* resp) override;

@@ -14,6 +14,9 @@ namespace fieldsync::rpc {
 
 namespace {
 
+// A repeated message field's tag and length prefix take at most this many bytes.
+constexpr size_t kRepeatedFieldOverhead = 6;
+
 // The index of Push in fieldsync.v1.SyncService (its first method).
 constexpr int kPushMethodIndex = 0;
 
@@ -132,7 +135,15 @@ grpc::Status SyncServiceImpl::ListReceipts(grpc::ServerContext* ctx,
                                              : std::min(req->limit(), limits_.max_receipts_page);
     auto list = push_->ListReceipts(device, req->since_device_seq(), limit);
     if (!list.ok()) return list.status();
-    for (const auto& r : list->receipts) convert::ToProto(r, resp->add_receipts());
+    // Cut by bytes too: the caller asks again from its last receipt's device_seq + 1.
+    size_t bytes = 0;
+    for (const auto& r : list->receipts) {
+      v1::Receipt out;
+      convert::ToProto(r, &out);
+      bytes += out.ByteSizeLong() + kRepeatedFieldOverhead;
+      if (resp->receipts_size() > 0 && bytes > limits_.max_page_bytes) break;
+      *resp->add_receipts() = std::move(out);
+    }
     resp->set_acked_device_seq(list->acked_device_seq);
     return absl::OkStatus();
   });
@@ -152,8 +163,23 @@ grpc::Status SyncServiceImpl::Changes(grpc::ServerContext* ctx, const v1::Change
       auto batch = feed_->Read(next, page);
       if (!batch.ok()) return batch.status();
       if (!batch->changes.empty()) {
+        // One message per max_page_bytes of changes: a batch of large changes goes out in
+        // several messages, each under the send limit.
         v1::ChangesResponse resp;
-        for (const auto& c : batch->changes) convert::ToProto(c, resp.add_changes());
+        size_t bytes = 0;
+        for (const auto& c : batch->changes) {
+          v1::Change out;
+          convert::ToProto(c, &out);
+          const size_t size = out.ByteSizeLong() + kRepeatedFieldOverhead;
+          if (resp.changes_size() > 0 && bytes + size > limits_.max_page_bytes) {
+            resp.set_head_seq(batch->head_seq);
+            if (!writer->Write(resp)) return absl::CancelledError("client went away");
+            resp.clear_changes();
+            bytes = 0;
+          }
+          bytes += size;
+          *resp.add_changes() = std::move(out);
+        }
         resp.set_head_seq(batch->head_seq);
         if (!writer->Write(resp)) return absl::CancelledError("client went away");
         next = batch->changes.back().seq + 1;

@@ -22,6 +22,9 @@ struct SyncServiceLimits {
   uint32_t pull_page = 500;             // records per PullResponse message
   uint32_t max_receipts_page = 10'000;  // per ListReceipts call
   uint32_t max_changes_page = 5'000;    // per Changes message
+  // Receipts per ListReceipts answer and changes per Changes message also stop at this many
+  // bytes (at least one per answer), below the send limit.
+  size_t max_page_bytes = 3 << 20;
 };
 
 class SyncServiceImpl final : public v1::SyncService::Service {

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/hash.h"
@@ -115,10 +116,11 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
   FS_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> records, ctx_.store->GetRecords(ids));
 
   uint64_t last = after;
+  size_t page_bytes = 0;
   std::vector<bool> emitted(ids.size(), false);
   std::map<std::pair<std::string, uint32_t>, std::shared_ptr<const FormSchema>> schemas;
   for (const auto& [seq, record_id] : selected) {
-    last = seq;
+    const uint64_t previous = std::exchange(last, seq);
     const size_t i = slot[record_id];
     if (!records[i] || emitted[i]) continue;
     Record& rec = *records[i];
@@ -148,6 +150,14 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
       rec = std::move(removal);
     }
     rec.field_meta.clear();  // server-side merge metadata: not for devices
+    const size_t bytes = ApproxWireBytes(rec);
+    if (!page.records.empty() && page_bytes + bytes > limits_.max_page_bytes) {
+      // The page is full: the cursor stops before this entry, which opens the next page.
+      last = previous;
+      page.has_more = true;
+      break;
+    }
+    page_bytes += bytes;
     out.record = std::move(rec);
     page.records.push_back(std::move(out));
     emitted[i] = true;

@@ -17,6 +17,9 @@ struct PullLimits {
   uint32_t default_page = 500;
   uint32_t max_page = 5000;
   size_t max_forms = 100;
+  // A page ends before the record that would take it over this many bytes (ApproxWireBytes;
+  // at least one record per page), so large records never make a page over the send limit.
+  size_t max_page_bytes = 3 << 20;
 };
 
 struct PullQuery {

@@ -135,6 +135,29 @@ TEST_F(FleetStatusTest, ListFiltersAndPagesWithACap) {
   EXPECT_EQ(FieldViolations(bad.status())[0].field, "page_token");
 }
 
+TEST_F(FleetStatusTest, ListIsCutByBytes) {
+  // A device's report is its own: a long app version makes a large entry.
+  DeviceReport report;
+  report.app_version = std::string(5000, 'v');
+  ASSERT_TRUE(
+      push_->Push(tab1_, {Create(1, "r1", Household("Ninewa"), At(1, "tab-1"))}, &report).ok());
+  admin::FleetOptions options;
+  options.max_page = 10;
+  options.max_page_bytes = 4000;  // under tab-1's entry alone; room for two small ones
+  admin::FleetStatus fleet(store_.get(), sequencer_, &clock_, options);
+  std::vector<std::vector<std::string>> pages;
+  std::string token;
+  do {
+    auto page = fleet.List({}, 0, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    pages.push_back(Ids(*page));
+    token = page->next_page_token;
+    ASSERT_LT(pages.size(), 10u);
+  } while (!token.empty());
+  EXPECT_THAT(pages, ElementsAre(ElementsAre("admin", "post-1"), ElementsAre("tab-1"),
+                                 ElementsAre("tab-2")));
+}
+
 TEST_F(FleetStatusTest, OverviewCountsSilentDevicesAndBacklogByScope) {
   DeviceReport report;
   report.outbox_depth = 7;

@@ -404,5 +404,48 @@ TEST_F(ReviewTest, QuarantineListFiltersAndPages) {
   EXPECT_EQ(quarantine_->List({}, 0, "p1.zz").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(ReviewTest, ListsAreCutByBytesAndGoOnWhereTheyStopped) {
+  for (int i = 0; i < 5; ++i) {
+    PushNext(tab1_,
+             Create(0, "bad-" + std::to_string(i), Household("Ninewa", 80), At(1000, "tab-1")));
+  }
+  MakeConflict("rec-1");
+  MakeConflict("rec-2");
+  MakeConflict("rec-3");
+  admin::ReviewOptions options;
+  options.max_page = 100;
+  auto first = quarantine_->List({}, 0, "");
+  ASSERT_TRUE(first.ok());
+  // Room for two entries (the budget is compared with the sum of estimates).
+  options.max_page_bytes = 2 * ApproxWireBytes(first->entries[0]) + 10;
+  admin::QuarantineReview quarantine(store_.get(), replayer_.get(), audit_.get(), options);
+  std::vector<std::string> ids;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = quarantine.List({}, 0, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page->entries, SizeIs(testing::AllOf(testing::Ge(1u), testing::Le(2u))));
+    for (const auto& e : page->entries) ids.push_back(e.mutation.record_id);
+    token = page->next_page_token;
+    ASSERT_LT(++pages, 10);
+  } while (!token.empty());
+  EXPECT_THAT(ids, ElementsAre("bad-0", "bad-1", "bad-2", "bad-3", "bad-4"));
+
+  options.max_page_bytes = 1;  // an entry larger than the budget still comes, alone
+  admin::ConflictReview conflicts(store_.get(), forms_.get(), resolver_.get(), audit_.get(),
+                                  options);
+  std::vector<std::string> records;
+  token.clear();
+  do {
+    auto page = conflicts.List(admin_, {}, 0, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page->conflicts, SizeIs(1));
+    records.push_back(page->conflicts[0].entry.record_id);
+    token = page->next_page_token;
+  } while (!token.empty());
+  EXPECT_THAT(records, ElementsAre("rec-1", "rec-2", "rec-3"));
+}
+
 }  // namespace
 }  // namespace fieldsync::sync_test

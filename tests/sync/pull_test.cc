@@ -318,6 +318,36 @@ TEST_F(PullTest, PageLimitIsCapped) {
   EXPECT_TRUE(capped.has_more);
 }
 
+TEST_F(PullTest, PagesAreCutByBytesAndStillGiveEveryRecordOnce) {
+  for (int i = 0; i < 7; ++i) CreateIn(admin_, "n-" + std::to_string(i), "Ninewa");
+  Edit(admin_, "n-2", 1, 9);  // a later entry, and a stale one the byte cut must step over
+  PullLimits limits;
+  // About two records' worth.
+  PullPage whole = PullOk(ninewa_, "", 1);
+  ASSERT_EQ(whole.records.size(), 1u);
+  limits.max_page_bytes = 2 * ApproxWireBytes(whole.records[0].record) + 10;
+  MakeCores(PushLimits{}, limits);
+  std::map<std::string, int> seen;
+  std::string cursor;
+  int pages = 0;
+  while (true) {
+    PullPage page = PullOk(ninewa_, cursor, 100);
+    ASSERT_GE(page.records.size(), 1u);
+    ASSERT_LE(page.records.size(), 2u);
+    for (const auto& r : page.records) ++seen[r.record.record_id];
+    cursor = page.next_cursor;
+    ASSERT_LT(++pages, 20);
+    if (!page.has_more) break;
+  }
+  EXPECT_GE(pages, 4);
+  EXPECT_EQ(seen.size(), 7u);
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+  // A record larger than the budget still comes, alone on its page.
+  limits.max_page_bytes = 1;
+  MakeCores(PushLimits{}, limits);
+  EXPECT_THAT(PullOk(ninewa_, "", 100).records, SizeIs(1));
+}
+
 TEST_F(PullTest, FormFilter) {
   const Device both = MakeDevice("tab-x", {{"governorate", "Ninewa"}, {"border_point", "BP-001"}});
   CreateIn(both, "n-1", "Ninewa");

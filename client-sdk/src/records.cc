@@ -52,6 +52,52 @@ absl::Status InvalidValues(const std::vector<fieldsync::FieldError>& errors) {
   return InvalidFieldsError(msg, errors);
 }
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool IsUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // cut short
+    for (size_t k = 1; k <= n; ++k) {
+      const unsigned char b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// Text that is not UTF-8 could neither be sent (the server refuses the whole batch it is in)
+// nor read back from the local store: such a field is refused here, alone.
+void AddUtf8Errors(const v1::Mutation& m, std::vector<fieldsync::FieldError>* errors) {
+  for (const auto& [name, value] : m.fields()) {
+    bool ok = IsUtf8(name);
+    if (value.kind_case() == v1::Value::kText) ok = ok && IsUtf8(value.text());
+    if (value.kind_case() == v1::Value::kChoices) {
+      for (const auto& c : value.choices().values()) ok = ok && IsUtf8(c);
+    }
+    if (!ok) errors->push_back({IsUtf8(name) ? name : "(field name)", "not valid UTF-8 text"});
+  }
+}
+
 }  // namespace
 
 void Rebase(local::LocalRecord* rec, const std::vector<local::OutboxEntry>& pending) {
@@ -138,8 +184,11 @@ absl::Status Client::Impl::StageCreate(const std::string& form_id, const Fields&
   for (const auto& [k, v] : fields) {
     if (!std::holds_alternative<std::monostate>(v)) ToProto(v, &(*m.mutable_fields())[k]);
   }
+  std::vector<fieldsync::FieldError> errors;
+  AddUtf8Errors(m, &errors);
+  if (!errors.empty()) return InvalidValues(errors);
   FieldMap model = convert::FromProto(m.fields());
-  std::vector<fieldsync::FieldError> errors = schema->CheckValues(model, RecordLimits{});
+  errors = schema->CheckValues(model, RecordLimits{});
   for (auto& e : schema->CheckRequired(model)) {
     if (std::none_of(errors.begin(), errors.end(),
                      [&](const auto& x) { return x.field == e.field; })) {
@@ -226,8 +275,10 @@ absl::Status Client::Impl::Update(const std::string& record_id, const Fields& ch
     (*m.mutable_fields())[k] = pv;
   }
   if (m.fields().empty()) return absl::OkStatus();
-  std::vector<fieldsync::FieldError> errors =
-      schema->CheckValues(convert::FromProto(m.fields()), RecordLimits{});
+  std::vector<fieldsync::FieldError> errors;
+  AddUtf8Errors(m, &errors);
+  if (!errors.empty()) return InvalidValues(errors);
+  errors = schema->CheckValues(convert::FromProto(m.fields()), RecordLimits{});
   local::LocalRecord next = *rec;
   for (const auto& [k, v] : m.fields()) {
     if (v.kind_case() == v1::Value::KIND_NOT_SET) {

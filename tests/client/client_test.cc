@@ -129,8 +129,23 @@ TEST_F(ClientTest, CreateGetFindAndLocalValidation) {
   Fields long_value = Household("Ninewa");
   long_value["district"] = std::string(4097, 'd');
   EXPECT_EQ(c.Create(kHousehold, long_value).status().code(), absl::StatusCode::kInvalidArgument);
-  // Refused creates used no device_seq: the next one is 4.
-  EXPECT_EQ(c.GetStatus()->next_device_seq, 4u);
+  // Text that is not UTF-8 (a truncated emoji) is refused field by field, on create and edit:
+  // it could not be sent, nor read back from the local store.
+  for (const std::string bad_text : {"Mosul \xF0\x9F", "\xC0\xAF", "\xED\xA0\x80", "\xFF"}) {
+    Fields not_utf8 = Household("Ninewa");
+    not_utf8["district"] = bad_text;
+    absl::Status refused = c.Create(kHousehold, not_utf8).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+    ASSERT_THAT(client::FieldErrorsOf(refused), SizeIs(1));
+    EXPECT_EQ(client::FieldErrorsOf(refused)[0].field, "district");
+    EXPECT_EQ(c.Update("hh-a", {{"district", bad_text}}).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  Fields emoji = Household("Ninewa");
+  emoji["district"] = std::string("Mosul \xF0\x9F\x98\x80 \xD9\x85");  // U+1F600, Arabic
+  EXPECT_TRUE(c.Create(kHousehold, emoji).ok());
+  // Refused creates used no device_seq: the next one is 5 (the emoji create took 4).
+  EXPECT_EQ(c.GetStatus()->next_device_seq, 5u);
 }
 
 TEST_F(ClientTest, EditsAreContiguousMutationsWithChangedFieldsOnly) {

@@ -14,7 +14,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libre2-dev \
   libabsl-dev grpc-proto openssl libzstd-dev \
   prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev \
-  libxlsxwriter-dev libminizip-dev \
+  libxlsxwriter-dev libminizip-dev libzip-dev libpugixml-dev \
   clang libclang-rt-dev zstd \
   yamllint systemd >/dev/null
 if [ "${1:-}" = "--test" ]; then

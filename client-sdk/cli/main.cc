@@ -8,7 +8,8 @@
 //   fieldsync record list [FORM] [key=value...]
 //   fieldsync import-csv FORM file.csv          fieldsync sync
 //   fieldsync status                            fieldsync receipts [--since N]
-//   fieldsync forms
+//   fieldsync forms                      the forms cached on this device
+//   fieldsync forms convert|publish FILE.xlsx   XLSForm import (forms_commands.h)
 //   fieldsync bundle export FILE         (a post with no link: its outbox to a signed file)
 //   fieldsync bundle import FILE [OUT]   a bundle file: admins at head office apply it on the
 //                                        server and get the receipts file (OUT, default
@@ -47,6 +48,7 @@
 #include "client-sdk/cli/cli_common.h"
 #include "client-sdk/cli/csv.h"
 #include "client-sdk/cli/export_command.h"
+#include "client-sdk/cli/forms_commands.h"
 #include "client-sdk/cli/stats_command.h"
 #include "fieldsync/client.h"
 #include "server/cmdline/cmdline.h"
@@ -632,7 +634,21 @@ class Commands {
     AddLocal(app_, "receipts", "the server's receipts for this device",
              [this](Client* c, const Config& cfg) { return CmdReceipts(c, cfg, since_); })
         ->add_option("--since", since_, "from this device seq");
-    AddLocal(app_, "forms", "the cached forms", CmdForms);
+    // `forms` alone lists the cached forms; `forms convert|publish FILE.xlsx` is XLSForm
+    // import (forms_commands.h), which needs no local store.
+    CLI::App* forms = Add(app_, "forms",
+                          "the cached forms; forms convert|publish FILE.xlsx (XLSForm import)",
+                          [this] {
+                            std::vector<std::string> args = {"forms"};
+                            for (auto& a : app_->get_subcommand("forms")->remaining()) {
+                              args.push_back(std::move(a));
+                            }
+                            if (args.size() == 1) return WithClient(settings_, CmdForms);
+                            return CmdFormsFile(settings_, args);
+                          });
+    forms->prefix_command();
+    forms->fallthrough(false);
+    forms->set_help_flag();
     CLI::App* bundle = app_->add_subcommand("bundle", "offline bundle files (USB stick)");
     bundle->require_subcommand(1);
     AddLocal(bundle, "export", "write the outbox to a signed bundle file",

@@ -117,8 +117,43 @@ FormInfo ToFormInfo(const v1::Form& f) {
     x.required = fd.required();
     x.choices.assign(fd.choices().begin(), fd.choices().end());
     x.label = fd.label();
+    x.group = fd.group();
+    x.question_type = fd.question_type();
+    x.labels.insert(fd.labels().begin(), fd.labels().end());
+    x.hint = fd.hint();
+    x.hints.insert(fd.hints().begin(), fd.hints().end());
+    x.appearance = fd.appearance();
+    x.read_only = fd.read_only();
+    x.relevant = fd.relevant();
+    x.constraint = fd.constraint();
+    x.constraint_message = fd.constraint_message();
+    x.constraint_messages.insert(fd.constraint_messages().begin(), fd.constraint_messages().end());
+    x.required_if = fd.required_if();
+    x.calculate = fd.calculate();
+    x.default_value = fd.default_value();
+    for (const auto& list : f.choice_lists()) {
+      if (list.name() != fd.choice_list()) continue;
+      for (const auto& c : list.choices()) {
+        auto& labels = x.choice_labels[c.name()];
+        labels.insert(c.labels().begin(), c.labels().end());
+        if (labels.empty() && !c.label().empty()) labels[f.default_language()] = c.label();
+      }
+    }
     out.fields.push_back(std::move(x));
   }
+  for (const auto& g : f.groups()) {
+    FormInfo::Group x;
+    x.name = g.name();
+    x.repeat = g.repeat();
+    x.parent = g.parent();
+    x.label = g.label();
+    x.labels.insert(g.labels().begin(), g.labels().end());
+    x.relevant = g.relevant();
+    x.repeat_count = g.repeat_count();
+    out.groups.push_back(std::move(x));
+  }
+  out.default_language = f.default_language();
+  out.languages.assign(f.languages().begin(), f.languages().end());
   return out;
 }
 

@@ -12,7 +12,10 @@ namespace fieldsync {
 // Parses one form definition in the protobuf JSON mapping of fieldsync.v1.Form.
 absl::StatusOr<Form> ParseFormJson(const std::string& json);
 
-// Every *.json file of `dir`, sorted by name. INVALID_ARGUMENT names the file that failed.
+// Every *.json file (a form in the JSON mapping) and *.xlsx file (an XLSForm, converted with
+// server/xlsform; its settings give the form id and version) of `dir`, sorted by file name.
+// INVALID_ARGUMENT (or RESOURCE_EXHAUSTED for an .xlsx past the converter's bounds) names
+// the file that failed and, for an XLSForm, the sheet, row and column.
 absl::StatusOr<std::vector<Form>> LoadFormsDir(const std::string& dir);
 
 }  // namespace fieldsync

@@ -12,6 +12,39 @@ const FieldDef* Form::FindField(const std::string& name) const {
   return nullptr;
 }
 
+const GroupDef* Form::FindGroup(const std::string& name) const {
+  for (const auto& g : groups) {
+    if (g.name == name) return &g;
+  }
+  return nullptr;
+}
+
+const ChoiceList* Form::FindChoiceList(const std::string& name) const {
+  for (const auto& l : choice_lists) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
+}
+
+std::string Form::RepeatOf(const FieldDef& field) const {
+  // Bounded by the number of groups, so a (refused) cycle of parents cannot loop forever.
+  std::string at = field.group;
+  for (size_t hops = 0; !at.empty() && hops <= groups.size(); ++hops) {
+    const GroupDef* g = FindGroup(at);
+    if (g == nullptr) return "";
+    if (g->repeat) return g->name;
+    at = g->parent;
+  }
+  return "";
+}
+
+const std::string& Localized(const Translations& texts, const std::string& fallback,
+                             const std::string& language) {
+  if (language.empty()) return fallback;
+  auto it = texts.find(language);
+  return it == texts.end() || it->second.empty() ? fallback : it->second;
+}
+
 std::string ContentHash(const Mutation& m) {
   std::string buf;
   absl::StrAppend(&buf, m.record_id.size(), ":", m.record_id, m.form_id.size(), ":", m.form_id, "|",

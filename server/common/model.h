@@ -30,16 +30,100 @@ enum class FieldType {
   kAttachment,
 };
 
+// Text per language: language name as the form writes it ("English (en)", "Arabic (ar)";
+// "default" for an XLSForm column without a language when others have one) -> text.
+using Translations = std::map<std::string, std::string>;
+
+// One question of a form. Form model v1 (JSON forms) sets name..label; the rest is form
+// model v2 (XLSForm): every member added in v2 defaults to "not used", so a v1 form means
+// what it always did. Expressions are XLSForm expressions (server/expr), "" = none.
 struct FieldDef {
   std::string name;
+  // How the value is stored and checked.
   FieldType type = FieldType::kString;
+  // Always required. See also `required_if`.
   bool required = false;
   std::optional<double> min;
   std::optional<double> max;
   std::string regex;
+  // Allowed values of a select field. For a field with a `choice_list`, the distinct names
+  // of that list in order (so v1 readers validate as before).
   std::vector<std::string> choices;
   bool pii = false;
+  // The label in the form's default language (or the only label).
   std::string label;
+
+  // ---- v2 ----
+  // The innermost group or repeat (Form::groups) the field is in; "" at the root.
+  std::string group;
+  // The question type as the form author wrote it, without its list ("text", "barcode",
+  // "select_one", "select_one_from_file", "time", "geotrace", "note", "calculate", "start",
+  // "deviceid", ...); "" for v1 forms (the type says it all). Clients pick widgets by it.
+  std::string question_type;
+  Translations labels;  // per language; `label` is the default language's entry
+  std::string hint;
+  Translations hints;
+  std::string relevant;
+  std::string constraint;
+  std::string constraint_message;
+  Translations constraint_messages;
+  // Required when this expression is true (XLSForm `required` that is not yes/no).
+  std::string required_if;
+  std::string required_message;
+  Translations required_messages;
+  std::string calculate;
+  // XLSForm `default`: a literal, or an expression when it reads as one (pyxform's rule).
+  std::string default_value;
+  bool read_only = false;
+  std::string choice_filter;
+  std::string appearance;
+  // Select fields: the choice list (Form::choice_lists) the choices come from.
+  std::string choice_list;
+  // select_one_from_file / select_multiple_from_file: the media file (Form::media) holding
+  // the choices; `choices` is then empty and any value up to the value bound is accepted.
+  std::string choice_file;
+  // Columns of the XLSForm row that fieldsync keeps for clients without interpreting them
+  // (media::image, parameters, body::*, ...): column header -> cell text.
+  std::map<std::string, std::string> extra;
+};
+
+// A group or repeat of a form (form model v2). Groups and repeats nest; fields name the
+// innermost one they are in (FieldDef::group).
+struct GroupDef {
+  std::string name;
+  bool repeat = false;
+  // The enclosing group or repeat; "" at the root.
+  std::string parent;
+  std::string label;
+  Translations labels;
+  std::string relevant;
+  std::string appearance;
+  // Repeats: the number of instances, an expression (or a number); "" = as many as entered.
+  std::string repeat_count;
+  std::map<std::string, std::string> extra;
+};
+
+struct Choice {
+  std::string name;
+  std::string label;
+  Translations labels;
+  // Other columns of the choices sheet (what choice_filter expressions read, media::image,
+  // ...): column header -> cell text.
+  std::map<std::string, std::string> properties;
+};
+
+struct ChoiceList {
+  std::string name;
+  std::vector<Choice> choices;
+};
+
+// A file published with a form version (a CSV list for select_one_from_file, an image a
+// label shows). `sha256` is "" until its content is published.
+struct MediaFile {
+  std::string name;
+  std::string media_type;
+  std::string sha256;
+  uint64_t size = 0;
 };
 
 enum class EditPolicy { kMutable = 1, kAppendOnly = 2 };
@@ -78,9 +162,38 @@ struct Form {
   ConflictPolicy conflict_policy = ConflictPolicy::kLastWriterWins;
   std::vector<AggregationDef> aggregations;
 
+  // ---- v2 (all empty for v1 forms) ----
+  // In document order; a group comes before everything in it.
+  std::vector<GroupDef> groups;
+  std::vector<ChoiceList> choice_lists;
+  // The language of `label`, `hint` and `constraint_message` where there are several; "" if
+  // the form has one language (or none).
+  std::string default_language;
+  // Every language the form has text in, in the order the form first names them.
+  std::vector<std::string> languages;
+  // XLSForm instance_name: an expression naming a record for people.
+  std::string instance_name;
+  std::vector<MediaFile> media;
+  // XLSForm settings fieldsync keeps for clients without interpreting them (public_key,
+  // submission_url, style, ...): column header -> cell text.
+  std::map<std::string, std::string> settings;
+
   // The definition of `name`, or nullptr.
   const FieldDef* FindField(const std::string& name) const;
+  // The group or repeat `name`, or nullptr.
+  const GroupDef* FindGroup(const std::string& name) const;
+  // The choice list `name`, or nullptr.
+  const ChoiceList* FindChoiceList(const std::string& name) const;
+  // The innermost repeat that contains `field` (through its groups), or "" for a field of
+  // the root record. Fields of a repeat belong to its instances (child records), not to the
+  // root record.
+  std::string RepeatOf(const FieldDef& field) const;
 };
+
+// `texts[language]`, else `fallback` (the default language's text) when `language` is ""
+// or the form has no text in it.
+const std::string& Localized(const Translations& texts, const std::string& fallback,
+                             const std::string& language);
 
 // ---- Clocks and mutations --------------------------------------------------------------
 

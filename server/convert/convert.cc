@@ -1,6 +1,7 @@
 #include "server/convert/convert.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/convert/form_v2_proto.h"
 
 namespace fieldsync::convert {
 
@@ -102,6 +103,7 @@ void ToProto(const Form& f, v1::Form* out) {
     for (const auto& c : fd.choices) p->add_choices(c);
     p->set_pii(fd.pii);
     p->set_label(fd.label);
+    internal::FieldV2ToPb(fd, p);
   }
   for (const auto& s : f.scope_fields) out->add_scope_fields(s);
   out->set_edit_policy(static_cast<v1::EditPolicy>(f.edit_policy));
@@ -119,6 +121,7 @@ void ToProto(const Form& f, v1::Form* out) {
       mp->set_field(m.field);
     }
   }
+  internal::FormV2ToPb(f, out);
 }
 
 absl::StatusOr<Form> FromProto(const v1::Form& f) {
@@ -141,6 +144,7 @@ absl::StatusOr<Form> FromProto(const v1::Form& f) {
     fd.choices.assign(p.choices().begin(), p.choices().end());
     fd.pii = p.pii();
     fd.label = p.label();
+    internal::FieldV2FromPb(p, &fd);
     out.fields.push_back(std::move(fd));
   }
   out.scope_fields.assign(f.scope_fields().begin(), f.scope_fields().end());
@@ -191,6 +195,7 @@ absl::StatusOr<Form> FromProto(const v1::Form& f) {
     }
     out.aggregations.push_back(std::move(a));
   }
+  internal::FormV2FromPb(f, &out);
   return out;
 }
 

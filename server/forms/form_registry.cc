@@ -13,8 +13,14 @@ namespace {
 
 // Forms already in the store were accepted when published; size limits lowered since then
 // must not make them unusable, so they are compiled without size limits.
-constexpr SchemaLimits kStoredFormLimits{std::numeric_limits<size_t>::max(),
-                                         std::numeric_limits<size_t>::max()};
+SchemaLimits StoredFormLimits() {
+  constexpr size_t kNone = std::numeric_limits<size_t>::max();
+  SchemaLimits l;
+  l.max_fields_per_form = l.max_choices = l.max_groups = l.max_list_choices = kNone;
+  l.max_languages = l.max_text_bytes = l.max_expression_bytes = l.max_extra_columns = kNone;
+  l.max_media = kNone;
+  return l;
+}
 
 absl::Status NotFound(const std::string& form_id, uint32_t version) {
   if (version == 0) return absl::NotFoundError(absl::StrCat("form ", form_id, " not found"));
@@ -25,14 +31,17 @@ absl::Status NotFound(const std::string& form_id, uint32_t version) {
 
 FormRegistry::FormRegistry(Store* store, SchemaLimits limits) : store_(store), limits_(limits) {}
 
-absl::StatusOr<bool> FormRegistry::Publish(const Form& form) {
-  auto compiled = FormSchema::Compile(form, limits_);
+absl::StatusOr<bool> FormRegistry::Publish(const Form& definition) {
+  auto compiled = FormSchema::Compile(definition, limits_);
   if (!compiled.ok()) {
     // The definition is the caller's input: report it as a violation of the `form` field.
     if (compiled.status().code() != absl::StatusCode::kInvalidArgument) return compiled.status();
     return InvalidFieldsError(compiled.status().message(),
                               {{"form", std::string(compiled.status().message())}});
   }
+  // What is stored and served: the definition as Compile completed it (a select's choices
+  // filled from its choice list), so clients that read only `choices` see them.
+  const Form& form = (*compiled)->form();
   if (publish_check_) FS_RETURN_IF_ERROR(publish_check_(form));
   absl::MutexLock publish_lock(&publish_mu_);
   FS_ASSIGN_OR_RETURN(std::optional<Form> existing, store_->GetForm(form.form_id, form.version));
@@ -78,7 +87,7 @@ absl::StatusOr<std::shared_ptr<const FormSchema>> FormRegistry::Load(const std::
   FS_ASSIGN_OR_RETURN(std::optional<Form> form, store_->GetForm(form_id, version));
   if (!form.has_value()) return NotFound(form_id, version);
   const uint32_t loaded_version = form->version;
-  auto compiled = FormSchema::Compile(*std::move(form), kStoredFormLimits);
+  auto compiled = FormSchema::Compile(*std::move(form), StoredFormLimits());
   if (!compiled.ok()) {
     return absl::InternalError(absl::StrCat("stored form ", form_id, " version ", loaded_version,
                                             " does not compile: ", compiled.status().message()));

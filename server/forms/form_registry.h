@@ -35,7 +35,8 @@ class FormRegistry {
   FormRegistry(const FormRegistry&) = delete;
   FormRegistry& operator=(const FormRegistry&) = delete;
 
-  // Validates `form` and stores it durably (synced write). Returns true if it was written,
+  // Validates `form` and stores it durably (synced write), as FormSchema::Compile completes
+  // it (select choices filled from their choice list). Returns true if it was written,
   // false if this exact definition was already published (a no-op). Errors:
   //   INVALID_ARGUMENT  the definition is invalid (see FormSchema::Compile);
   //   ALREADY_EXISTS    (form_id, version) is already published with a different definition;

@@ -1,6 +1,7 @@
 #include "server/forms/form_schema.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -10,11 +11,13 @@
 #include "absl/strings/str_join.h"
 #include "re2/re2.h"
 #include "server/common/status.h"
+#include "server/forms/form_structure.h"
 
 namespace fieldsync {
 
 struct FormSchema::CompiledField {
   const FieldDef* def = nullptr;
+  std::string repeat;               // the repeat the field is in; "" for fields of the root record
   std::unique_ptr<re2::RE2> regex;  // null if the field has none
   absl::flat_hash_set<std::string> choices;
   // Pre-rendered for error messages: "must be one of: a, b, c".
@@ -39,14 +42,6 @@ bool IsIdChar(char c) {
 
 bool ValidFormId(const std::string& id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), IsIdChar);
-}
-
-bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
-
-bool ValidFieldName(const std::string& name) {
-  return !name.empty() && name.size() <= 64 && IsNameStart(name[0]) &&
-         std::all_of(name.begin() + 1, name.end(), IsNameChar);
 }
 
 bool KnownType(FieldType t) {
@@ -151,7 +146,7 @@ absl::Status CheckFieldDef(const Form& form, const FieldDef& f, const SchemaLimi
     return Invalid(form, absl::StrCat("field \"", f.name, "\": ", what));
   };
   if (!KnownType(f.type)) return bad("unknown type");
-  if (IsSelect(f.type)) {
+  if (IsSelect(f.type) && f.choice_file.empty()) {
     if (f.choices.empty()) return bad("a select field needs at least one choice");
     if (f.choices.size() > limits.max_choices) {
       return bad(absl::StrCat("has ", f.choices.size(), " choices; at most ", limits.max_choices,
@@ -255,19 +250,23 @@ absl::StatusOr<std::shared_ptr<const FormSchema>> FormSchema::Compile(Form form,
   }
   absl::flat_hash_set<absl::string_view> names;
   for (const auto& f : form.fields) {
-    if (!ValidFieldName(f.name)) {
-      return Invalid(
-          form, absl::StrCat("field name \"", f.name, "\" must match [A-Za-z_][A-Za-z0-9_]{0,63}"));
+    if (!forms_internal::ValidItemName(f.name)) {
+      return Invalid(form, absl::StrCat("field name \"", f.name,
+                                        "\" must match [A-Za-z_][A-Za-z0-9_.-]{0,63}"));
     }
     if (!names.insert(f.name).second) {
       return Invalid(form, absl::StrCat("field \"", f.name, "\" is defined twice"));
     }
-    FS_RETURN_IF_ERROR(CheckFieldDef(form, f, limits));
   }
+  FS_RETURN_IF_ERROR(forms_internal::CheckStructure(&form, limits));
+  for (const auto& f : form.fields) FS_RETURN_IF_ERROR(CheckFieldDef(form, f, limits));
   FS_RETURN_IF_ERROR(CheckScopeFields(form));
   FS_RETURN_IF_ERROR(CheckAggregations(form));
+  FS_ASSIGN_OR_RETURN(std::shared_ptr<const FormExpressions> expressions,
+                      FormExpressions::Compile(form, expr::Limits{}));
 
   std::shared_ptr<FormSchema> schema(new FormSchema());
+  schema->expressions_ = std::move(expressions);
   schema->form_ = std::move(form);
   schema->fields_.resize(schema->form_.fields.size());
   for (size_t i = 0; i < schema->form_.fields.size(); ++i) {
@@ -277,7 +276,8 @@ absl::StatusOr<std::shared_ptr<const FormSchema>> FormSchema::Compile(Form form,
     if (!def.regex.empty()) {
       c.regex = std::make_unique<re2::RE2>(def.regex, re2::RE2::Quiet);
     }
-    if (IsSelect(def.type)) {
+    c.repeat = schema->form_.RepeatOf(def);
+    if (IsSelect(def.type) && def.choice_file.empty()) {
       c.choices.insert(def.choices.begin(), def.choices.end());
       c.choices_text = ChoicesText(def.choices);
     }
@@ -323,6 +323,7 @@ std::string FormSchema::CheckValue(const CompiledField& c, const Value& value,
       const auto* s = std::get_if<std::string>(&value);
       if (s == nullptr) return "must be a string";
       if (s->size() > limits.max_value_bytes) return TooLong(limits);
+      if (!def.choice_file.empty()) return s->empty() ? "must not be empty" : "";
       if (!c.choices.contains(*s)) return absl::StrCat("must be one of: ", c.choices_text);
       return "";
     }
@@ -334,7 +335,7 @@ std::string FormSchema::CheckValue(const CompiledField& c, const Value& value,
       if (bytes > limits.max_value_bytes) return TooLong(limits);
       absl::flat_hash_set<absl::string_view> seen;
       for (const auto& s : *list) {
-        if (!c.choices.contains(s)) {
+        if (def.choice_file.empty() && !c.choices.contains(s)) {
           return absl::StrCat("contains \"", s, "\"; each must be one of: ", c.choices_text);
         }
         if (!seen.insert(s).second) return absl::StrCat("contains \"", s, "\" more than once");
@@ -392,6 +393,11 @@ std::vector<FieldError> FormSchema::CheckValues(const FieldMap& changed,
       continue;
     }
     const CompiledField& c = fields_[it->second];
+    if (!c.repeat.empty()) {
+      errors.push_back({name, absl::StrCat("is a field of repeat \"", c.repeat,
+                                           "\": its values belong to the repeat's instances")});
+      continue;
+    }
     if (IsNull(value)) {
       if (c.def->required) errors.push_back({name, "required"});
       continue;
@@ -409,13 +415,29 @@ std::vector<FieldError> FormSchema::CheckValues(const FieldMap& changed,
 std::vector<FieldError> FormSchema::CheckRequired(const FieldMap& full_record) const {
   std::vector<FieldError> errors;
   for (const auto& f : form_.fields) {
-    if (!f.required) continue;
+    if (!f.required || !form_.RepeatOf(f).empty()) continue;
     auto it = full_record.find(f.name);
     if (it == full_record.end() || IsNull(it->second)) errors.push_back({f.name, "required"});
   }
   std::sort(errors.begin(), errors.end(),
             [](const FieldError& a, const FieldError& b) { return a.field < b.field; });
   return errors;
+}
+
+bool FormSchema::DefaultIsExpression(const std::string& default_value) {
+  if (default_value.find("${") != std::string::npos) return true;
+  // A function call: a name (letters, digits, '-', ':', '_') directly or after spaces
+  // followed by '(' (today(), concat( ... )).
+  for (size_t open = default_value.find('('); open != std::string::npos;
+       open = default_value.find('(', open + 1)) {
+    size_t end = open;
+    while (end > 0 && default_value[end - 1] == ' ') --end;
+    if (end > 0 && (std::isalnum(static_cast<unsigned char>(default_value[end - 1])) ||
+                    default_value[end - 1] == '-' || default_value[end - 1] == '_')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::vector<ScopePair> FormSchema::ScopeOf(const FieldMap& fields) const {

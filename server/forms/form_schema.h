@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "server/common/model.h"
 #include "server/common/value.h"
+#include "server/forms/form_expressions.h"
 
 namespace re2 {
 class RE2;
@@ -40,6 +41,16 @@ struct SchemaLimits {
   size_t max_fields_per_form = 500;
   // Most choices of one select_one / select_multiple field.
   size_t max_choices = 1000;
+  // Form model v2: groups and repeats; choices of all choice lists together (a cascading
+  // select's lists are long); languages; bytes of one text (label, hint, message, extra
+  // column) or one expression; entries of one `extra` / `properties` map; media files.
+  size_t max_groups = 500;
+  size_t max_list_choices = 50'000;
+  size_t max_languages = 32;
+  size_t max_text_bytes = 8 * 1024;
+  size_t max_expression_bytes = 8 * 1024;
+  size_t max_extra_columns = 64;
+  size_t max_media = 200;
 };
 
 class FormSchema {
@@ -48,7 +59,7 @@ class FormSchema {
   // aggregation, if:
   //   - form_id is not 1-64 characters of [A-Za-z0-9_.-], or version is 0;
   //   - there are more than limits.max_fields_per_form fields;
-  //   - a field name is not [A-Za-z_][A-Za-z0-9_]{0,63}, or is used twice;
+  //   - a field name is not [A-Za-z_][A-Za-z0-9_.-]{0,63}, or is used twice;
   //   - a field has an unknown type;
   //   - a select_one/select_multiple field has no choices, an empty choice, a repeated choice,
   //     or more than limits.max_choices choices;
@@ -57,7 +68,20 @@ class FormSchema {
   //   - a scope field does not exist, is repeated, is pii, or is not string/select_one/int;
   //   - an aggregation has an empty or repeated name, groups by a field that does not exist,
   //     has a time_field that is not a date/datetime field, has an empty or repeated measure
-  //     name, or has a SUM measure over a field that is not int/decimal.
+  //     name, or has a SUM measure over a field that is not int/decimal;
+  // and for form model v2 members:
+  //   - a group name is not a valid field name or is used by another group or field; a
+  //     group's parent is not a group listed before it; a field's group does not exist;
+  //   - a field's choice_list does not exist, or its `choices` are neither empty (then they
+  //     are filled in) nor the list's distinct names in order; a choice list is empty or has
+  //     an empty choice name; a choice_file on a field that is not a select, with choices,
+  //     or not in `media`;
+  //   - a scope field, aggregation field or measure field inside a repeat;
+  //   - a text is in a language not in `languages`; default_language not in `languages`;
+  //   - an expression (relevant, constraint, required_if, calculate, a default that is an
+  //     expression, choice_filter, repeat_count, instance_name) does not compile with
+  //     server/expr against the form's tree: the message names the field and the column;
+  //   - a bound of `limits` is exceeded.
   static absl::StatusOr<std::shared_ptr<const FormSchema>> Compile(Form form,
                                                                    const SchemaLimits& limits);
 
@@ -67,12 +91,15 @@ class FormSchema {
 
   // The definition this schema was compiled from.
   const Form& form() const { return form_; }
+  // The form's compiled expressions (form model v2); empty() for a v1 form.
+  const FormExpressions& expressions() const { return *expressions_; }
 
   // Checks the changed values of one mutation (null = clear the field). Returns no errors if
   // they are acceptable. Otherwise at most one error per field, sorted by field name:
   //   - more than limits.max_fields_per_record values: a single error with field "" (and no
   //     other checks are made);
   //   - a field the form does not define: "unknown field";
+  //   - a field inside a repeat (its values belong to the repeat's instances);
   //   - null on a required field: "required";
   //   - a value of the wrong kind for the field type, or one that breaks a constraint
   //     (length, min/max, regex, choices, calendar date, RFC 3339 datetime, coordinates).
@@ -80,8 +107,13 @@ class FormSchema {
   std::vector<FieldError> CheckValues(const FieldMap& changed, const RecordLimits& limits) const;
 
   // Checks a whole record (after the mutation is merged): one {name, "required"} error per
-  // required field that is missing or null, sorted by field name.
+  // required field of the root record (not in a repeat) that is missing or null, sorted by
+  // field name.
   std::vector<FieldError> CheckRequired(const FieldMap& full_record) const;
+
+  // Whether `default_value` is an expression (evaluated when a record is created) rather
+  // than a literal, by pyxform's rule: it references a field (${...}) or calls a function.
+  static bool DefaultIsExpression(const std::string& default_value);
 
   // The scope coordinates of a record: {field, ScopeText(value)} for each scope field that is
   // present and not null in `fields`, in the form's scope_fields order.
@@ -97,6 +129,7 @@ class FormSchema {
                          const RecordLimits& limits) const;
 
   Form form_;
+  std::shared_ptr<const FormExpressions> expressions_;
   std::vector<CompiledField> fields_;                     // parallel to form_.fields
   absl::flat_hash_map<std::string, size_t> field_index_;  // name -> index into fields_
 };

@@ -6,6 +6,7 @@
 #include "server/audit/audit_log.h"
 #include "server/forms/form_registry.h"
 #include "server/rpc/auth_guard.h"
+#include "server/xlsform/xlsx_reader.h"
 
 namespace fieldsync::rpc {
 
@@ -15,6 +16,8 @@ class FormServiceImpl final : public v1::FormService::Service {
 
   // Audit log for form publications; none: not audited. Not owned.
   void set_audit(AuditLog* audit) { audit_ = audit; }
+  // Bounds of the XLSForm conversion of PublishFormRequest.xlsx (file size, zip, rows...).
+  void set_xlsx_limits(const xlsform::XlsxLimits& limits) { xlsx_limits_ = limits; }
 
   grpc::Status PublishForm(grpc::ServerContext* ctx, const v1::PublishFormRequest* req,
                            v1::PublishFormResponse* resp) override;
@@ -24,9 +27,13 @@ class FormServiceImpl final : public v1::FormService::Service {
                          v1::ListFormsResponse* resp) override;
 
  private:
+  // The form a publish request carries: `form`, or `xlsx` converted.
+  absl::StatusOr<Form> FormOf(const v1::PublishFormRequest& req) const;
+
   const AuthGuard* guard_;
   FormRegistry* forms_;
   AuditLog* audit_ = nullptr;
+  xlsform::XlsxLimits xlsx_limits_;
 };
 
 }  // namespace fieldsync::rpc

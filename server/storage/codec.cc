@@ -3,6 +3,7 @@
 #include <google/protobuf/arena.h>
 
 #include "absl/strings/str_cat.h"
+#include "server/convert/form_v2_proto.h"
 #include "server/storage/storage.pb.h"
 
 namespace fieldsync::codec {
@@ -508,6 +509,7 @@ std::string Encode(const Form& f) {
     for (const auto& c : fd.choices) d->add_choices(c);
     d->set_pii(fd.pii);
     d->set_label(fd.label);
+    convert::internal::FieldV2ToPb(fd, d);
   }
   for (const auto& s : f.scope_fields) p.add_scope_fields(s);
   p.set_edit_policy(static_cast<int32_t>(f.edit_policy));
@@ -525,6 +527,7 @@ std::string Encode(const Form& f) {
       mp->set_field(m.field);
     }
   }
+  convert::internal::FormV2ToPb(f, &p);
   return p.SerializeAsString();
 }
 
@@ -566,6 +569,7 @@ absl::Status Decode(std::string_view in, Form* out) {
     fd.choices.assign(d.choices().begin(), d.choices().end());
     fd.pii = d.pii();
     fd.label = d.label();
+    convert::internal::FieldV2FromPb(d, &fd);
     f.fields.push_back(std::move(fd));
   }
   f.scope_fields.assign(p.scope_fields().begin(), p.scope_fields().end());
@@ -596,6 +600,7 @@ absl::Status Decode(std::string_view in, Form* out) {
     }
     f.aggregations.push_back(std::move(a));
   }
+  convert::internal::FormV2FromPb(p, &f);
   *out = std::move(f);
   return absl::OkStatus();
 }

@@ -246,10 +246,13 @@ TEST(ConfigTest, LoopbackAddresses) {
 TEST(FormLoaderTest, ShippedFormsParseAndBadJsonIsInvalidArgument) {
   auto forms = LoadFormsDir(FIELDSYNC_SOURCE_DIR "/deploy/forms");
   ASSERT_TRUE(forms.ok()) << forms.status();
-  ASSERT_EQ(forms->size(), 2u);
+  // Two JSON forms and two XLSForms, by file name.
+  ASSERT_EQ(forms->size(), 4u);
   EXPECT_EQ((*forms)[0].form_id, "border_crossing");
   EXPECT_EQ((*forms)[0].edit_policy, EditPolicy::kAppendOnly);
-  EXPECT_EQ((*forms)[1].form_id, "displacement_household");
+  EXPECT_EQ((*forms)[1].form_id, "border_flow_monitoring");
+  EXPECT_EQ((*forms)[2].form_id, "displacement_household");
+  EXPECT_EQ((*forms)[3].form_id, "dtm_household");
   EXPECT_EQ(ParseFormJson("{not json").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseFormJson(R"({"formId": "x", "fields": [{"name": "a"}]})").status().code(),
             absl::StatusCode::kInvalidArgument);  // a field without a type

@@ -396,6 +396,36 @@ TEST_F(CliTest, BundleExportImportAndReceiptsRoundTrip) {
 
 // A CLI killed at a random point of a long sync, then run again: the server holds every
 // mutation exactly once.
+// `forms convert` prints an XLSForm as the form's JSON without a server (or a data dir);
+// `forms publish` sends it to PublishForm as an admin; a bad workbook is named by its cell.
+TEST_F(CliTest, FormsConvertAndPublishAnXlsForm) {
+  const std::string example = std::string(FIELDSYNC_SOURCE_DIR) + "/deploy/forms/dtm_household.xlsx";
+  CliResult r = Cli({"forms", "convert", example}, {}, "no-such-dir");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"formId\": \"dtm_household\""));
+  EXPECT_THAT(r.out, HasSubstr("\"repeatCount\": \"${hh_size}\""));
+  EXPECT_THAT(r.out, HasSubstr("Kurdish (ku)"));
+
+  r = Cli({"forms", "convert", WriteFile("bad.xlsx", "not a workbook")}, {}, "no-such-dir");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("not an .xlsx workbook"));
+  EXPECT_EQ(Cli({"forms", "convert"}, {}, "no-such-dir").code, 2);
+  EXPECT_EQ(Cli({"forms", "convert", example, "--version", "x"}, {}, "no-such-dir").code, 2);
+
+  std::ofstream(dir_.Sub("admin-token")) << admin_ << "\n";
+  r = Cli({"forms", "publish", example, "--version", "2026120299", "--server", server_->target(),
+           "--token-file", dir_.Sub("admin-token"), "--plaintext"},
+          {}, "no-such-dir");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("published dtm_household version 2026120299"));
+  // An enumerator may not publish.
+  std::ofstream(dir_.Sub("tablet-token")) << ninewa_ << "\n";
+  r = Cli({"forms", "publish", example, "--version", "2026120300", "--server", server_->target(),
+           "--token-file", dir_.Sub("tablet-token"), "--plaintext"},
+          {}, "no-such-dir");
+  EXPECT_EQ(r.code, 1);
+}
+
 TEST_F(CliTest, KilledDuringSyncThenResumedAppliesEachMutationOnce) {
   Init(ninewa_);
   constexpr int kRows = 1200;

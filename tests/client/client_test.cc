@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_transport.h"
+#include "tests/testing/form_v2_sample.h"
 #include "tests/testing/temp_dir.h"
 
 namespace fieldsync::client_test {
@@ -146,6 +147,42 @@ TEST_F(ClientTest, CreateGetFindAndLocalValidation) {
   EXPECT_TRUE(c.Create(kHousehold, emoji).ok());
   // Refused creates used no device_seq: the next one is 5 (the emoji create took 4).
   EXPECT_EQ(c.GetStatus()->next_device_seq, 5u);
+}
+
+// Form model v2 reaches the device's form cache: groups, repeats, languages, expressions and
+// choice labels, and a select's choices come from its list.
+TEST_F(ClientTest, FormCacheKeepsFormModelV2) {
+  ASSERT_TRUE(server_.forms()->Publish(testing::SampleFormV2()).ok());
+  auto t = Ninewa();
+  auto forms = t->client->Forms();
+  ASSERT_TRUE(forms.ok()) << forms.status();
+  const client::FormInfo* v2 = nullptr;
+  for (const auto& f : *forms) {
+    if (f.form_id == "household_v2") v2 = &f;
+  }
+  ASSERT_NE(v2, nullptr);
+  EXPECT_EQ(v2->default_language, "English (en)");
+  EXPECT_THAT(v2->languages, ElementsAre("English (en)", "Arabic (ar)"));
+  ASSERT_EQ(v2->groups.size(), 3u);
+  EXPECT_TRUE(v2->groups[1].repeat);
+  EXPECT_EQ(v2->groups[2].parent, "members");
+  EXPECT_EQ(v2->groups[1].repeat_count, "${hh_size}");
+  const client::FormInfo::Field& gov = v2->fields[0];
+  EXPECT_THAT(gov.choices, ElementsAre("ninewa", "anbar"));
+  EXPECT_EQ(gov.choice_labels.at("anbar").at("Arabic (ar)"), "الأنبار");
+  EXPECT_EQ(gov.labels.at("Arabic (ar)"), "المحافظة");
+  const client::FormInfo::Field& size = v2->fields[2];
+  EXPECT_EQ(size.constraint, ". >= 1 and . <= 60");
+  EXPECT_EQ(size.constraint_messages.at("Arabic (ar)"), "بين 1 و 60");
+  EXPECT_EQ(size.required_if, "${consent} != ''");
+  EXPECT_EQ(v2->fields[4].group, "members");
+  EXPECT_EQ(v2->fields[9].question_type, "calculate");
+  // A v1 form leaves the v2 members empty.
+  for (const auto& f : *forms) {
+    if (f.form_id == kHousehold) {
+      EXPECT_TRUE(f.groups.empty() && f.languages.empty());
+    }
+  }
 }
 
 TEST_F(ClientTest, EditsAreContiguousMutationsWithChangedFieldsOnly) {

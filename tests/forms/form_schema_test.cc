@@ -143,13 +143,15 @@ TEST(FormSchemaCompileTest, VersionMustBePositive) {
 
 TEST(FormSchemaCompileTest, FieldNamesMustBeValid) {
   for (const std::string& bad :
-       {std::string(""), std::string("1st"), std::string("has-dash"), std::string("has space"),
-        std::string("é"), std::string(65, 'a')}) {
+       {std::string(""), std::string("1st"), std::string("-dash"), std::string(".dot"),
+        std::string("has space"), std::string("é"), std::string(65, 'a')}) {
     Form form = ValidForm();
     form.fields.push_back(Field(bad, FieldType::kString));
     EXPECT_EQ(CompileStatus(form).code(), absl::StatusCode::kInvalidArgument) << bad;
   }
-  for (const std::string& good : {std::string("_x"), std::string("X9_y"), std::string(64, 'a')}) {
+  // XML names as XLSForm allows them: '-' and '.' after the first character.
+  for (const std::string& good : {std::string("_x"), std::string("X9_y"), std::string(64, 'a'),
+                                  std::string("has-dash"), std::string("a.b")}) {
     Form form = ValidForm();
     form.fields.push_back(Field(good, FieldType::kString));
     EXPECT_TRUE(CompileStatus(form).ok()) << good;

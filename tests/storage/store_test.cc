@@ -9,7 +9,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/forms/form_equality.h"
 #include "server/storage/keys.h"
+#include "tests/testing/form_v2_sample.h"
 
 namespace fieldsync {
 namespace {
@@ -641,6 +643,29 @@ TEST_F(StoreTest, FormRoundTripAndLatest) {
   auto forms = store_->ListForms();
   ASSERT_TRUE(forms.ok());
   EXPECT_EQ(forms->size(), 5u);
+}
+
+// Form model v2 members (groups, repeats, expressions, languages, choice lists, media) are
+// stored and read back exactly.
+TEST_F(StoreTest, FormV2RoundTrip) {
+  const Form want = testing::SampleFormV2();
+  Store::Batch batch;
+  batch.PutForm(want);
+  Write(batch);
+  auto got = store_->GetForm(want.form_id, want.version);
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status();
+  EXPECT_TRUE(SameFormDefinition(**got, want));
+  EXPECT_EQ((*got)->groups.size(), 3u);
+  EXPECT_EQ((*got)->fields[2].constraint_messages.at("Arabic (ar)"), "بين 1 و 60");
+  // A v1 form reads back with every v2 member empty.
+  const Form v1 = SampleForm("plain", 1);
+  Store::Batch b2;
+  b2.PutForm(v1);
+  Write(b2);
+  auto plain = store_->GetForm("plain", 1);
+  ASSERT_TRUE(plain.ok() && plain->has_value());
+  EXPECT_TRUE(SameFormDefinition(**plain, v1));
+  EXPECT_TRUE((*plain)->groups.empty() && (*plain)->languages.empty());
 }
 
 TEST_F(StoreTest, GetLatestFormIgnoresLongerIdWithCommonPrefix) {

@@ -70,6 +70,9 @@ std::vector<FieldError> FieldErrorsOf(const absl::Status& s);
 bool IsDiskFull(const absl::Status& s);
 
 // A form as cached on the device (from FormService.ListForms at the last sync / RefreshForms).
+// Text maps are keyed by language as the form names them ("Arabic (ar)"); expressions are
+// XLSForm expressions, "" for none. Forms published as JSON before form model v2 leave every
+// member below `label` empty.
 struct FormInfo {
   struct Field {
     std::string name;
@@ -78,13 +81,44 @@ struct FormInfo {
     std::string type;
     bool required = false;
     std::vector<std::string> choices;
+    // In the form's default language.
     std::string label;
+    // The group or repeat the field is in ("" at the root).
+    std::string group;
+    // The XLSForm question type ("barcode", "note", "time", "calculate", ...).
+    std::string question_type;
+    std::map<std::string, std::string> labels;
+    std::string hint;
+    std::map<std::string, std::string> hints;
+    std::string appearance;
+    bool read_only = false;
+    std::string relevant;
+    std::string constraint;
+    std::string constraint_message;
+    std::map<std::string, std::string> constraint_messages;
+    std::string required_if;
+    std::string calculate;
+    std::string default_value;
+    // The choices' labels per language: choice name -> language -> label.
+    std::map<std::string, std::map<std::string, std::string>> choice_labels;
+  };
+  struct Group {
+    std::string name;
+    bool repeat = false;
+    std::string parent;
+    std::string label;
+    std::map<std::string, std::string> labels;
+    std::string relevant;
+    std::string repeat_count;
   };
   std::string form_id;
   uint32_t version = 0;
   std::string title;
   bool append_only = false;
   std::vector<Field> fields;
+  std::vector<Group> groups;
+  std::string default_language;
+  std::vector<std::string> languages;
 };
 
 // A record as the device sees it: the last server state with this device's pending edits on

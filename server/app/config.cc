@@ -22,7 +22,8 @@ void AddServerSettings(cmdline::CommandLine* cl, CLI::App* cmd, ServerConfig* c)
           "CA bundle: client certificates become mandatory (mutual TLS)");
   cl->Add(cmd, "--tls-reload-interval-s", &c->tls_reload_interval_s,
           "seconds between re-reads of the certificate, key and client CA");
-  cl->Add(cmd, "--forms-dir", &c->forms_dir, "form definitions (JSON) published at start");
+  cl->Add(cmd, "--forms-dir", &c->forms_dir,
+          "form definitions (JSON, or XLSForm .xlsx) published at start");
   cl->AddFlag(cmd, "--reflection", &c->reflection, "serve gRPC server reflection");
   cl->Add(cmd, "--port-file", &c->port_file, "write the bound gRPC port here");
   cl->Add(cmd, "--admin-listen", &c->admin_listen,

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "client-sdk/cli/cli_common.h"
 #include "client-sdk/cli/server_connection.h"
+#include "client-sdk/cli/webhook_commands.h"
 #include "client-sdk/src/values.h"
 #include "fieldsync/v1/admin.grpc.pb.h"
 #include "fieldsync/v1/forms.grpc.pb.h"
@@ -31,6 +32,8 @@ constexpr char kAdminUsage[] =
     "  quarantine replay DEVICE SEQ [--form-version N] [--reason TEXT]\n"
     "  quarantine discard DEVICE SEQ --reason TEXT\n"
     "  backup create [--verify]   backup list   backup verify ID\n"
+    "  webhooks add URL --secret-file F [--form F] [--scope F=V] [--events E,...] [--disabled]\n"
+    "  webhooks list | remove ID | dead ID | replay ID [--seq N]\n"
     "  connection: the data dir's config, or --server HOST:PORT --token-file F\n"
     "              [--ca-file PEM | --plaintext]\n";
 
@@ -543,6 +546,7 @@ int CmdAdmin(const Settings& settings, std::vector<std::string> args) {
   if (cmd == "conflict") return Conflict(*conn, args);
   if (cmd == "quarantine") return Quarantine(*conn, args);
   if (cmd == "backup") return Backup(*conn, args);
+  if (cmd == "webhooks") return CmdWebhooks(*conn, args);
   return Usage(absl::StrCat("unknown command ", cmd));
 }
 

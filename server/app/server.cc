@@ -197,6 +197,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   s->health_service_->SetServing(true);
   s->retention_thread_ = std::thread([p = s.get()] { p->RetentionLoop(); });
   if (s->agg_consumer_) s->agg_consumer_->Start();
+  FS_RETURN_IF_ERROR(s->webhooks_->Start());
   return s;
 }
 
@@ -280,6 +281,9 @@ absl::Status FieldsyncServer::StartAdmin() {
   if (!config_.backup_dir.empty()) {
     FS_ASSIGN_OR_RETURN(backups_, Backups::Open(config_.backup_dir));
   }
+  webhook_poster_ = std::make_unique<webhook::HttplibPoster>();
+  webhooks_ = std::make_unique<webhook::WebhookDispatcher>(
+      store_.get(), e->feed(), webhook_poster_.get(), clock_, webhook::DispatcherOptions{});
   rpc::AdminServiceDeps deps;
   deps.guard = guard_.get();
   deps.fleet = fleet_.get();
@@ -288,6 +292,7 @@ absl::Status FieldsyncServer::StartAdmin() {
   deps.backups = backups_.get();
   deps.store = store_.get();
   deps.audit = audit_.get();
+  deps.webhooks = webhooks_.get();
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(deps, rpc::AdminServiceLimits{});
   return absl::OkStatus();
 }
@@ -298,7 +303,13 @@ void FieldsyncServer::RetentionLoop() {
   while (!stopping_) {
     l.unlock();
     // The embedded aggregation consumer must never find its next change purged.
-    if (agg_consumer_) policy.keep_from_seq = agg_consumer_->status().checkpoint_seq + 1;
+    policy.keep_from_seq = agg_consumer_ ? agg_consumer_->status().checkpoint_seq + 1 : 0;
+    // Nor an enabled webhook target its next undelivered change.
+    const uint64_t webhook_keep = webhooks_->KeepFromSeq();
+    if (webhook_keep != UINT64_MAX) {
+      policy.keep_from_seq =
+          policy.keep_from_seq == 0 ? webhook_keep : std::min(policy.keep_from_seq, webhook_keep);
+    }
     auto dropped = engine_->retention()->PurgeOnce(policy);
     if (!dropped.ok()) {
       LogEvent(LogLevel::kError, "retention_failed").Str("status", dropped.status().ToString());
@@ -328,6 +339,7 @@ void FieldsyncServer::Shutdown(std::chrono::milliseconds grace) {
   server_->Wait();
   if (retention_thread_.joinable()) retention_thread_.join();
   if (agg_consumer_) agg_consumer_->Stop();
+  webhooks_->Stop();
   if (admin_http_) admin_http_->Stop();
   metrics_->ClearGauges();
   if (auto s = store_->Flush(); !s.ok()) {

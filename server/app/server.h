@@ -40,6 +40,7 @@
 #include "server/storage/aggregate_store.h"
 #include "server/storage/store.h"
 #include "server/sync/sync_engine.h"
+#include "server/webhook/dispatcher.h"
 
 namespace fieldsync {
 
@@ -111,6 +112,9 @@ class FieldsyncServer {
   std::unique_ptr<admin::ConflictReview> conflict_review_;
   std::unique_ptr<admin::QuarantineReview> quarantine_review_;
   std::unique_ptr<Backups> backups_;  // null without --backup-dir
+  // Webhooks (issue 15): delivery workers over the local change feed.
+  std::unique_ptr<webhook::HttplibPoster> webhook_poster_;
+  std::unique_ptr<webhook::WebhookDispatcher> webhooks_;
   std::unique_ptr<rpc::AdminServiceImpl> admin_service_;
   // Aggregation (issue 4): the embedded consumer over the local feed, its own RocksDB and
   // AggregationService; all null with --no-aggregation.

@@ -44,6 +44,10 @@ inline constexpr char kAdminList[] = "admin.list";          // any admin list ca
 // For issue 6.
 inline constexpr char kConflictResolve[] = "conflict.resolve";
 inline constexpr char kQuarantineReplay[] = "quarantine.replay";
+// Webhooks (issue 15).
+inline constexpr char kWebhookAdd[] = "webhook.add";
+inline constexpr char kWebhookRemove[] = "webhook.remove";
+inline constexpr char kWebhookReplay[] = "webhook.replay";
 }  // namespace audit_action
 
 // Who acted, and in which request.

@@ -426,6 +426,45 @@ size_t ApproxWireBytes(const Record& r);
 size_t ApproxWireBytes(const ConflictEntry& c);
 size_t ApproxWireBytes(const QuarantineEntry& q);
 
+// ---- Webhooks (server/webhook) -------------------------------------------------------
+
+// What a change is to a webhook target (a bit each, for a target's event filter).
+enum class WebhookEvent : uint32_t { kCreate = 1, kUpdate = 2, kDelete = 4 };
+
+// An external system that receives changes (DESIGN.md "Records out").
+struct WebhookTarget {
+  std::string target_id;
+  std::string url;
+  std::vector<std::string> form_ids;  // empty: every form
+  std::vector<ScopePair> scopes;      // empty: every scope
+  uint32_t events = 0;                // WebhookEvent bits
+  std::string secret;                 // HMAC-SHA256 key of the signature header
+  bool enabled = true;
+  int64_t created_ms = 0;
+};
+
+// A target's delivery progress.
+struct WebhookState {
+  uint64_t next_seq = 1;  // the next change to consider (checkpoint)
+  uint64_t delivered = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t dropped = 0;  // changes purged before delivery (while the target was disabled)
+  int64_t last_success_ms = 0;
+  std::string last_error;
+  int64_t last_error_ms = 0;
+};
+
+// A change a target did not accept after every attempt, with the body it was sent.
+struct DeadLetter {
+  std::string target_id;
+  uint64_t seq = 0;
+  uint32_t attempts = 0;
+  std::string last_error;
+  int64_t failed_ms = 0;
+  std::string event;
+  std::string payload;
+};
+
 }  // namespace fieldsync
 
 #endif  // FIELDSYNC_SERVER_COMMON_MODEL_H_

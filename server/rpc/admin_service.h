@@ -15,6 +15,7 @@
 #include "server/rpc/auth_guard.h"
 #include "server/storage/backup.h"
 #include "server/storage/store.h"
+#include "server/webhook/dispatcher.h"
 
 namespace fieldsync::rpc {
 
@@ -34,6 +35,8 @@ struct AdminServiceDeps {
   Backups* backups = nullptr;
   Store* store = nullptr;
   AuditLog* audit = nullptr;
+  // Null: the webhook calls fail with FAILED_PRECONDITION.
+  webhook::WebhookDispatcher* webhooks = nullptr;
 };
 
 class AdminServiceImpl final : public v1::AdminService::Service {
@@ -69,6 +72,17 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                            v1::ListBackupsResponse* resp) override;
   grpc::Status VerifyBackup(grpc::ServerContext* ctx, const v1::VerifyBackupRequest* req,
                             v1::VerifyBackupResponse* resp) override;
+  // admin_webhooks.cc
+  grpc::Status AddWebhook(grpc::ServerContext* ctx, const v1::AddWebhookRequest* req,
+                          v1::WebhookTargetInfo* resp) override;
+  grpc::Status ListWebhooks(grpc::ServerContext* ctx, const v1::ListWebhooksRequest* req,
+                            v1::ListWebhooksResponse* resp) override;
+  grpc::Status RemoveWebhook(grpc::ServerContext* ctx, const v1::RemoveWebhookRequest* req,
+                             v1::RemoveWebhookResponse* resp) override;
+  grpc::Status ListDeadLetters(grpc::ServerContext* ctx, const v1::ListDeadLettersRequest* req,
+                               v1::ListDeadLettersResponse* resp) override;
+  grpc::Status ReplayDeadLetters(grpc::ServerContext* ctx, const v1::ReplayDeadLettersRequest* req,
+                                 v1::ReplayDeadLettersResponse* resp) override;
 
  private:
   AdminServiceDeps deps_;

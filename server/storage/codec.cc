@@ -425,6 +425,83 @@ absl::Status Decode(std::string_view in, EnrollmentCode* out) {
   return absl::OkStatus();
 }
 
+std::string Encode(const WebhookTarget& t) {
+  pb::WebhookTargetPb p;
+  p.set_target_id(t.target_id);
+  p.set_url(t.url);
+  for (const auto& f : t.form_ids) p.add_form_ids(f);
+  ToPb(t.scopes, p.mutable_scopes());
+  p.set_events(t.events);
+  p.set_secret(t.secret);
+  p.set_enabled(t.enabled);
+  p.set_created_ms(t.created_ms);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, WebhookTarget* out) {
+  pb::WebhookTargetPb p;
+  if (auto s = Parse(in, &p, "webhook target"); !s.ok()) return s;
+  out->target_id = p.target_id();
+  out->url = p.url();
+  out->form_ids.assign(p.form_ids().begin(), p.form_ids().end());
+  out->scopes = FromPb(p.scopes());
+  out->events = p.events();
+  out->secret = p.secret();
+  out->enabled = p.enabled();
+  out->created_ms = p.created_ms();
+  return absl::OkStatus();
+}
+
+std::string Encode(const WebhookState& s) {
+  pb::WebhookStatePb p;
+  p.set_next_seq(s.next_seq);
+  p.set_delivered(s.delivered);
+  p.set_dead_lettered(s.dead_lettered);
+  p.set_dropped(s.dropped);
+  p.set_last_success_ms(s.last_success_ms);
+  p.set_last_error(s.last_error);
+  p.set_last_error_ms(s.last_error_ms);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, WebhookState* out) {
+  pb::WebhookStatePb p;
+  if (auto s = Parse(in, &p, "webhook state"); !s.ok()) return s;
+  out->next_seq = p.next_seq();
+  out->delivered = p.delivered();
+  out->dead_lettered = p.dead_lettered();
+  out->dropped = p.dropped();
+  out->last_success_ms = p.last_success_ms();
+  out->last_error = p.last_error();
+  out->last_error_ms = p.last_error_ms();
+  return absl::OkStatus();
+}
+
+std::string Encode(const DeadLetter& d) {
+  pb::DeadLetterPb p;
+  p.set_target_id(d.target_id);
+  p.set_seq(d.seq);
+  p.set_attempts(d.attempts);
+  p.set_last_error(d.last_error);
+  p.set_failed_ms(d.failed_ms);
+  p.set_event(d.event);
+  p.set_payload(d.payload);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, DeadLetter* out) {
+  pb::DeadLetterPb p;
+  if (auto s = Parse(in, &p, "dead letter"); !s.ok()) return s;
+  out->target_id = p.target_id();
+  out->seq = p.seq();
+  out->attempts = p.attempts();
+  out->last_error = p.last_error();
+  out->failed_ms = p.failed_ms();
+  out->event = p.event();
+  out->payload = p.payload();
+  return absl::OkStatus();
+}
+
 std::string Encode(const DeviceSyncState& s) {
   pb::DeviceSyncStatePb p;
   p.set_acked_seq(s.acked_seq);

@@ -19,6 +19,9 @@ std::string Encode(const DeviceSyncState& s);
 std::string Encode(const Receipt& r);
 std::string Encode(const Form& f);
 std::string Encode(const EnrollmentCode& c);
+std::string Encode(const WebhookTarget& t);
+std::string Encode(const WebhookState& s);
+std::string Encode(const DeadLetter& d);
 
 // Each fails with DATA_LOSS on bytes that do not parse.
 absl::Status Decode(std::string_view in, Record* out);
@@ -30,6 +33,9 @@ absl::Status Decode(std::string_view in, DeviceSyncState* out);
 absl::Status Decode(std::string_view in, Receipt* out);
 absl::Status Decode(std::string_view in, Form* out);
 absl::Status Decode(std::string_view in, EnrollmentCode* out);
+absl::Status Decode(std::string_view in, WebhookTarget* out);
+absl::Status Decode(std::string_view in, WebhookState* out);
+absl::Status Decode(std::string_view in, DeadLetter* out);
 
 }  // namespace fieldsync::codec
 

@@ -210,6 +210,30 @@ std::string ConflictKey(std::string_view record_id, std::string_view device_id, 
   return k;
 }
 
+std::string WebhookTargetKey(std::string_view target_id) {
+  std::string k(1, kWebhookTarget);
+  k.append(target_id.data(), target_id.size());
+  return k;
+}
+
+std::string WebhookStateKey(std::string_view target_id) {
+  std::string k(1, kWebhookState);
+  k.append(target_id.data(), target_id.size());
+  return k;
+}
+
+std::string DeadLetterPrefix(std::string_view target_id) {
+  std::string k(1, kDeadLetter);
+  PutLengthPrefixed(&k, target_id);
+  return k;
+}
+
+std::string DeadLetterKey(std::string_view target_id, uint64_t seq) {
+  std::string k = DeadLetterPrefix(target_id);
+  PutBigEndian64(&k, seq);
+  return k;
+}
+
 std::string PrefixSuccessor(std::string prefix) {
   while (!prefix.empty()) {
     uint8_t last = static_cast<uint8_t>(prefix.back());

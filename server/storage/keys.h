@@ -23,6 +23,9 @@
 //   'b' device_id                             -> be64(valid_until_ms) sha256hex(token): the
 //                                                token before the last rotation, for bundle
 //                                                verification only (never authentication)
+//   'h' target_id                             -> WebhookTarget
+//   'k' target_id                             -> WebhookState (checkpoint, counters)
+//   'y' lp(target_id) be64(seq)               -> DeadLetter
 #ifndef FIELDSYNC_SERVER_STORAGE_KEYS_H_
 #define FIELDSYNC_SERVER_STORAGE_KEYS_H_
 
@@ -47,6 +50,9 @@ inline constexpr char kConflict = 'x';
 inline constexpr char kEnrollmentCode = 'n';
 inline constexpr char kAudit = 'l';
 inline constexpr char kRetiredToken = 'b';
+inline constexpr char kWebhookTarget = 'h';
+inline constexpr char kWebhookState = 'k';
+inline constexpr char kDeadLetter = 'y';
 
 // Meta names.
 // The on-disk format of the database: storage.proto's messages, the value encodings of
@@ -110,6 +116,11 @@ std::string ConflictKey(std::string_view record_id, std::string_view device_id, 
                         std::string_view field);
 
 std::string EnrollmentCodeKey(std::string_view code_hash);
+
+std::string WebhookTargetKey(std::string_view target_id);
+std::string WebhookStateKey(std::string_view target_id);
+std::string DeadLetterPrefix(std::string_view target_id);
+std::string DeadLetterKey(std::string_view target_id, uint64_t seq);
 
 std::string AuditKey(uint64_t index);
 std::string RetiredTokenKey(std::string_view device_id);

@@ -226,6 +226,22 @@ void Store::Batch::PutMeta(std::string_view name, uint64_t value) {
 void Store::Batch::PutEnrollmentCode(const EnrollmentCode& c) {
   batch_->Put(keys::EnrollmentCodeKey(c.code_hash), codec::Encode(c)).PermitUncheckedError();
 }
+void Store::Batch::PutWebhookTarget(const WebhookTarget& t) {
+  batch_->Put(keys::WebhookTargetKey(t.target_id), codec::Encode(t)).PermitUncheckedError();
+}
+void Store::Batch::DeleteWebhookTarget(std::string_view target_id) {
+  batch_->Delete(keys::WebhookTargetKey(target_id)).PermitUncheckedError();
+  batch_->Delete(keys::WebhookStateKey(target_id)).PermitUncheckedError();
+}
+void Store::Batch::PutWebhookState(std::string_view target_id, const WebhookState& s) {
+  batch_->Put(keys::WebhookStateKey(target_id), codec::Encode(s)).PermitUncheckedError();
+}
+void Store::Batch::PutDeadLetter(const DeadLetter& d) {
+  batch_->Put(keys::DeadLetterKey(d.target_id, d.seq), codec::Encode(d)).PermitUncheckedError();
+}
+void Store::Batch::DeleteDeadLetter(std::string_view target_id, uint64_t seq) {
+  batch_->Delete(keys::DeadLetterKey(target_id, seq)).PermitUncheckedError();
+}
 void Store::Batch::PutAuditEntry(uint64_t index, std::string_view encoded) {
   batch_->Put(keys::AuditKey(index), rocksdb::Slice(encoded.data(), encoded.size()))
       .PermitUncheckedError();
@@ -477,6 +493,28 @@ absl::StatusOr<std::vector<ConflictEntry>> Store::ListConflicts(std::string_view
 absl::StatusOr<std::vector<QuarantineEntry>> Store::ListQuarantine(
     std::string_view device_id) const {
   return ScanPrefix<QuarantineEntry>(db_.get(), keys::QuarantinePrefix(device_id));
+}
+
+absl::StatusOr<std::vector<WebhookTarget>> Store::ListWebhookTargets() const {
+  return ScanPrefix<WebhookTarget>(db_.get(), std::string(1, keys::kWebhookTarget));
+}
+
+absl::StatusOr<WebhookState> Store::GetWebhookState(std::string_view target_id) const {
+  FS_ASSIGN_OR_RETURN(std::optional<WebhookState> s,
+                      GetDecoded<WebhookState>(db_.get(), keys::WebhookStateKey(target_id),
+                                               "reading webhook state"));
+  return s ? *s : WebhookState{};
+}
+
+absl::Status Store::ScanDeadLetters(std::string_view target_id, uint64_t from_seq,
+                                    const std::function<bool(const DeadLetter&)>& fn) const {
+  const std::string prefix = keys::DeadLetterPrefix(target_id);
+  return Scan(db_.get(), keys::DeadLetterKey(target_id, from_seq), keys::PrefixSuccessor(prefix),
+              [&](rocksdb::Slice, rocksdb::Slice v) -> absl::StatusOr<bool> {
+                DeadLetter d;
+                FS_RETURN_IF_ERROR(codec::Decode(View(v), &d));
+                return fn(d);
+              });
 }
 
 absl::StatusOr<std::vector<EnrollmentCode>> Store::ListEnrollmentCodes() const {

@@ -89,6 +89,12 @@ class Store {
     void PutRetiredToken(std::string_view device_id, std::string_view token_hash,
                          int64_t valid_until_ms);
     void DeleteRetiredToken(std::string_view device_id);
+    // Webhooks (server/webhook). DeleteWebhookTarget also deletes its state.
+    void PutWebhookTarget(const WebhookTarget& t);
+    void DeleteWebhookTarget(std::string_view target_id);
+    void PutWebhookState(std::string_view target_id, const WebhookState& s);
+    void PutDeadLetter(const DeadLetter& d);
+    void DeleteDeadLetter(std::string_view target_id, uint64_t seq);
     // Number of operations so far.
     int Count() const;
     // Bytes of the encoded batch.
@@ -211,6 +217,16 @@ class Store {
       const std::function<bool(uint64_t index, std::string_view encoded)>& fn) const;
   // The last audit entry (index and encoding), std::nullopt if the log is empty.
   absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> LastAuditEntry() const;
+
+  // ---- Webhooks (server/webhook). ----
+  // Every webhook target, by id.
+  absl::StatusOr<std::vector<WebhookTarget>> ListWebhookTargets() const;
+  // A target's state; the default state if none was written.
+  absl::StatusOr<WebhookState> GetWebhookState(std::string_view target_id) const;
+  // Dead letters of `target_id` with seq >= from_seq, ascending; calls fn until it returns
+  // false.
+  absl::Status ScanDeadLetters(std::string_view target_id, uint64_t from_seq,
+                               const std::function<bool(const DeadLetter&)>& fn) const;
 
   // Flushes memtables (used by tests and benchmarks that measure on-disk state).
   absl::Status Flush();

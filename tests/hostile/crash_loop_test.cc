@@ -116,10 +116,12 @@ TEST(CrashLoopTest, SigkillsSoonAfterStartNeitherStallWritesNorLoseAcknowledgedP
     for (auto& t : threads) t.join();
     for (const auto& f : SstFiles(dir.Sub("db"))) ssts_seen.insert(f);
   }
-  // Each restart used to flush the recovered WAL into a new level-0 file.
+  // Each restart used to flush the recovered WAL into a new level-0 file (one SST per kill).
+  // Memtable flushes of the pushes themselves still write some, more on a loaded machine
+  // (7 of 20 seen), so the bound is half the kills: far below one per restart.
   const size_t ssts_made = ssts_seen.size() - ssts_before;
   std::cout << kills << " kills: " << ssts_made << " SST files written\n";
-  EXPECT_LT(ssts_made, static_cast<size_t>(std::max(2, kills / 4)));
+  EXPECT_LT(ssts_made, static_cast<size_t>(std::max(2, kills / 2)));
 
   ASSERT_TRUE(server.Start()) << server.log();
   // Writes go on after the loop (the first batch resends what was not acknowledged).

@@ -636,16 +636,16 @@ class Commands {
         ->add_option("--since", since_, "from this device seq");
     // `forms` alone lists the cached forms; `forms convert|publish FILE.xlsx` is XLSForm
     // import (forms_commands.h), which needs no local store.
-    CLI::App* forms = Add(app_, "forms",
-                          "the cached forms; forms convert|publish FILE.xlsx (XLSForm import)",
-                          [this] {
-                            std::vector<std::string> args = {"forms"};
-                            for (auto& a : app_->get_subcommand("forms")->remaining()) {
-                              args.push_back(std::move(a));
-                            }
-                            if (args.size() == 1) return WithClient(settings_, CmdForms);
-                            return CmdFormsFile(settings_, args);
-                          });
+    CLI::App* forms =
+        Add(app_, "forms", "the cached forms; forms convert|publish FILE.xlsx (XLSForm import)",
+            [this] {
+              std::vector<std::string> args = {"forms"};
+              for (auto& a : app_->get_subcommand("forms")->remaining()) {
+                args.push_back(std::move(a));
+              }
+              if (args.size() == 1) return WithClient(settings_, CmdForms);
+              return CmdFormsFile(settings_, args);
+            });
     forms->prefix_command();
     forms->fallthrough(false);
     forms->set_help_flag();

@@ -38,8 +38,8 @@ absl::StatusOr<std::vector<Form>> LoadFormsDir(const std::string& dir) {
         xlsx ? ReadFileToString(f.string(), xlsform::XlsxLimits{}.max_file_bytes)
              : ReadFileToString(f.string());
     if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
-    auto form = xlsx ? xlsform::ConvertXlsForm(*text, xlsform::XlsFormOptions{})
-                     : ParseFormJson(*text);
+    auto form =
+        xlsx ? xlsform::ConvertXlsForm(*text, xlsform::XlsFormOptions{}) : ParseFormJson(*text);
     FS_RETURN_IF_ERROR_PREPEND(form.status(), f.string());
     out.push_back(*std::move(form));
   }

@@ -21,6 +21,7 @@
 #include "fieldsync/v1/aggregation.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/run_program.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_client.h"
@@ -33,18 +34,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
 
-struct CliResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using CliResult = ProgramResult;
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
@@ -81,27 +71,7 @@ class CliAdminTest : public ::testing::Test {
   CliResult Cli(const std::vector<std::string>& args, const std::string& data = "admin-dir") {
     std::vector<std::string> argv = {FIELDSYNC_CLI_PATH, "--data-dir", dir_.Sub(data)};
     argv.insert(argv.end(), args.begin(), args.end());
-    const std::string tag = "run" + std::to_string(runs_++);
-    const std::string out = dir_.Sub(tag + ".out"), err = dir_.Sub(tag + ".err");
-    pid_t pid = fork();
-    if (pid == 0) {
-      int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(o, 1);
-      dup2(e, 2);
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execv(cargv[0], cargv.data());
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    CliResult r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(out);
-    r.err = Slurp(err);
-    return r;
+    return RunProgram(argv, dir_.Sub("run" + std::to_string(runs_++)));
   }
 
   std::string TokenFile(const std::string& name, const std::string& token) {

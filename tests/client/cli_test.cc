@@ -399,7 +399,8 @@ TEST_F(CliTest, BundleExportImportAndReceiptsRoundTrip) {
 // `forms convert` prints an XLSForm as the form's JSON without a server (or a data dir);
 // `forms publish` sends it to PublishForm as an admin; a bad workbook is named by its cell.
 TEST_F(CliTest, FormsConvertAndPublishAnXlsForm) {
-  const std::string example = std::string(FIELDSYNC_SOURCE_DIR) + "/deploy/forms/dtm_household.xlsx";
+  const std::string example =
+      std::string(FIELDSYNC_SOURCE_DIR) + "/deploy/forms/dtm_household.xlsx";
   CliResult r = Cli({"forms", "convert", example}, {}, "no-such-dir");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"formId\": \"dtm_household\""));

@@ -26,9 +26,8 @@ class XlsFormIntegrationTest : public ServerTest {
   void SetUp() override {
     // A message bound above the converter's 10 MiB, so the converter's own bound is what a
     // too-large workbook meets.
-    server_ = std::make_unique<ServerProcess>(dir_.Sub("data"),
-                                              std::vector<std::string>{"--max-message-bytes",
-                                                                       "16777216"});
+    server_ = std::make_unique<ServerProcess>(
+        dir_.Sub("data"), std::vector<std::string>{"--max-message-bytes", "16777216"});
     admin_token_ = server_->AddDevice({"admin", "admin", {}, true});
     tablet_token_ = server_->AddDevice({"tab-1", "enumerator", {"governorate=ninewa"}});
     ASSERT_TRUE(server_->Start()) << server_->log();

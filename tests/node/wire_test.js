@@ -207,8 +207,8 @@ function defineSuite() {
         '--scope', 'governorate=Anbar']);
 
       const portFile = `${dataDir}.port`;
-      // Every listener on port 0: the admin HTTP port too (a developer's run-dev.sh holds the
-      // default 127.0.0.1:9090).
+      // Every listener on port 0, the admin HTTP port too: a developer's run-dev.sh holds the
+      // default admin port.
       server = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0',
         '--admin-listen', '127.0.0.1:0', '--dev-plaintext', '--forms-dir', formsDir,
         '--port-file', portFile, '--reflection'],

@@ -107,8 +107,10 @@ absl::StatusOr<ResolveResult> ConflictResolver::Resolve(const Device& actor,
   }
 
   RecordCommit record_commit(ctx_.store, ctx_.sequencer);
-  record_commit.StageRecordChange(*schema, &*current, &next, std::move(changes), actor.device_id,
-                                  now_ms);
+  FS_RETURN_IF_ERROR(
+      record_commit
+          .StageRecordChange(*schema, &*current, &next, std::move(changes), actor.device_id, now_ms)
+          .status());
   record_commit.batch().PutConflict(conflict);
   FS_ASSIGN_OR_RETURN(DeviceSyncState state, ctx_.store->GetDeviceSyncState(id.device_id));
   if (state.conflicts > 0) {

@@ -1,5 +1,6 @@
 #include "server/audit/audit_log.h"
 
+#include <condition_variable>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,10 @@ namespace {
 
 // Version tag of the encoding; a new layout gets a new tag, old entries keep theirs.
 constexpr std::string_view kMagic = "FSA1";
+
+// Bounds of one group commit: the first writer's batch always goes, whatever its size.
+constexpr size_t kMaxGroupWriters = 128;
+constexpr size_t kMaxGroupBytes = 1 << 20;
 
 }  // namespace
 
@@ -61,8 +66,12 @@ absl::StatusOr<AuditEntry> DecodeAuditEntry(std::string_view encoded) {
   return e;
 }
 
-absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Store* store, Clock* clock) {
-  std::unique_ptr<AuditLog> log(new AuditLog(store, clock));
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Store* store, Clock* clock,
+                                                         WriteFn write) {
+  if (!write) {
+    write = [store](Store::Batch& batch) { return store->Write(batch, /*sync=*/true); };
+  }
+  std::unique_ptr<AuditLog> log(new AuditLog(store, clock, std::move(write)));
   FS_ASSIGN_OR_RETURN(auto last, store->LastAuditEntry());
   if (last) {
     FS_ASSIGN_OR_RETURN(AuditEntry e, DecodeAuditEntry(last->second));
@@ -72,21 +81,97 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Store* store, Clock* cl
   return log;
 }
 
+struct AuditLog::Writer {
+  Writer(Store::Batch* batch, const AuditEvent* event) : batch(batch), event(event) {}
+  Store::Batch* batch;
+  const AuditEvent* event;
+  bool done = false;                  // guarded by mu_
+  absl::StatusOr<AuditEntry> result;  // set before done
+  std::condition_variable cv;
+};
+
 absl::StatusOr<AuditEntry> AuditLog::CommitWith(Store::Batch& batch, const AuditEvent& event) {
-  std::lock_guard<std::mutex> lock(mu_);
-  AuditEntry e;
-  e.index = count_ + 1;
-  e.time_ms = clock_->NowMs();
-  e.event = event;
-  e.prev_hash = last_hash_;
-  const std::string encoded = EncodeAuditEntry(e);
-  e.hash = Sha256Hex(encoded);
-  batch.PutAuditEntry(e.index, encoded);
-  batch.PutAuditHead(e.index, e.hash);
-  FS_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-  count_ = e.index;
-  last_hash_ = e.hash;
-  return e;
+  Writer w(&batch, &event);
+  std::unique_lock<std::mutex> lock(mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) return std::move(w.result);
+
+  // The leader: take what is queued now (bounded, so one write never grows without limit;
+  // the leader's own batch always goes), then write it with mu_ released.
+  std::vector<Writer*> group;
+  size_t bytes = 0;
+  for (Writer* x : writers_) {
+    const size_t size = x->batch->ByteSize();
+    if (!group.empty() && (group.size() >= kMaxGroupWriters || bytes + size > kMaxGroupBytes)) {
+      break;
+    }
+    group.push_back(x);
+    bytes += size;
+  }
+  const uint64_t count = count_;
+  std::string last_hash = last_hash_;
+  lock.unlock();
+  std::vector<absl::StatusOr<AuditEntry>> results = WriteGroup(group, count, std::move(last_hash));
+  lock.lock();
+
+  if (results.back().ok()) {
+    count_ = results.back()->index;
+    last_hash_ = results.back()->hash;
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    Writer* x = writers_.front();
+    writers_.pop_front();
+    if (x == &w) continue;
+    x->result = std::move(results[i]);
+    x->done = true;
+    x->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();  // the next leader
+  return std::move(results[0]);
+}
+
+std::vector<absl::StatusOr<AuditEntry>> AuditLog::WriteGroup(const std::vector<Writer*>& group,
+                                                             uint64_t count,
+                                                             std::string last_hash) {
+  std::vector<AuditEntry> entries;
+  entries.reserve(group.size());
+  for (const Writer* x : group) {
+    AuditEntry e;
+    e.index = ++count;
+    e.time_ms = clock_->NowMs();
+    e.event = *x->event;
+    e.prev_hash = std::move(last_hash);
+    const std::string encoded = EncodeAuditEntry(e);
+    e.hash = Sha256Hex(encoded);
+    last_hash = e.hash;
+    x->batch->PutAuditEntry(e.index, encoded);
+    entries.push_back(std::move(e));
+  }
+  // Alone, the caller's batch is written as it is; a group goes into one batch, in queue
+  // order, so the entries and the head commit with every action or not at all.
+  absl::Status written;
+  if (group.size() == 1) {
+    group[0]->batch->PutAuditHead(count, last_hash);
+    written = write_(*group[0]->batch);
+  } else {
+    Store::Batch combined;
+    for (const Writer* x : group) {
+      written.Update(combined.Append(*x->batch));
+    }
+    combined.PutAuditHead(count, last_hash);
+    if (written.ok()) written = write_(combined);
+  }
+  std::vector<absl::StatusOr<AuditEntry>> out;
+  out.reserve(group.size());
+  for (auto& e : entries) {
+    if (written.ok()) {
+      out.emplace_back(std::move(e));
+    } else {
+      out.emplace_back(written);
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<AuditEntry> AuditLog::Append(const AuditEvent& event) {
@@ -114,6 +199,11 @@ absl::StatusOr<std::vector<AuditEntry>> AuditLog::List(uint64_t from_index, size
 uint64_t AuditLog::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return count_;
+}
+
+size_t AuditLog::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writers_.size();
 }
 
 absl::StatusOr<AuditVerification> VerifyAuditChain(const Store& store) {

@@ -15,6 +15,8 @@
 #define FIELDSYNC_SERVER_AUDIT_AUDIT_LOG_H_
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,14 +89,23 @@ absl::StatusOr<AuditEntry> DecodeAuditEntry(std::string_view encoded);
 
 class AuditLog {
  public:
+  // Writes one batch durably: Store::Write(batch, sync=true) unless a test injects another.
+  using WriteFn = std::function<absl::Status(Store::Batch& batch)>;
+
   // Reads the current head from `store`. DATA_LOSS if the last entry does not decode.
-  // `store` and `clock` are not owned and must outlive the log.
-  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Store* store, Clock* clock);
+  // `store` and `clock` are not owned and must outlive the log. `write` (tests: slow or
+  // failing writes) must write synced into `store`.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Store* store, Clock* clock,
+                                                        WriteFn write = nullptr);
 
   // Adds `event` to `batch` as the next entry (and the new head) and writes the batch synced,
-  // so an action and its audit entry commit together or not at all. Serialised with every
-  // other append: callers may hold their own locks, but must not call back into the log while
-  // holding one it takes. On error nothing was written; `batch` must not be reused.
+  // so an action and its audit entry commit together or not at all. Entries are chained in
+  // the order calls reach the log. Concurrent callers share one synced write: they queue, the
+  // first in the queue writes every queued batch with its entry in one WriteBatch while the
+  // others wait for its answer (LevelDB's DBImpl::Write), and no lock is held across the
+  // write. So batches of concurrent callers must not write the same keys (callers hold their
+  // own locks for that). On error nothing of `batch` was written (nor of the batches that
+  // shared its write, which get the same error); `batch` must not be reused.
   absl::StatusOr<AuditEntry> CommitWith(Store::Batch& batch, const AuditEvent& event);
 
   // Appends `event` on its own (actions that are not a store write, e.g. reads).
@@ -106,14 +117,29 @@ class AuditLog {
   // Entries appended so far. Thread-safe.
   uint64_t size() const;
 
+  // CommitWith calls in the queue, the one writing included. Thread-safe.
+  size_t queued() const;
+
  private:
-  AuditLog(Store* store, Clock* clock) : store_(store), clock_(clock) {}
+  AuditLog(Store* store, Clock* clock, WriteFn write)
+      : store_(store), clock_(clock), write_(std::move(write)) {}
+
+  // A CommitWith call waiting in the queue; lives on its caller's stack.
+  struct Writer;
+  // The leader's part of CommitWith: writes `group` (the front of the queue, leader first) in
+  // one synced write and returns each writer's answer, in queue order. Called without mu_.
+  std::vector<absl::StatusOr<AuditEntry>> WriteGroup(const std::vector<Writer*>& group,
+                                                     uint64_t count, std::string last_hash);
 
   Store* store_;
   Clock* clock_;
+  WriteFn write_;
   mutable std::mutex mu_;
+  // The head of the chain: read and changed only by the leader (the front of writers_), under
+  // mu_ (it works on a copy while it writes).
   uint64_t count_ = 0;                         // guarded by mu_
   std::string last_hash_ = kAuditGenesisHash;  // guarded by mu_
+  std::deque<Writer*> writers_;                // guarded by mu_
 };
 
 struct AuditVerification {

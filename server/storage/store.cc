@@ -265,6 +265,26 @@ void Store::Batch::PutRetiredToken(std::string_view device_id, std::string_view 
 void Store::Batch::DeleteRetiredToken(std::string_view device_id) {
   batch_->Delete(keys::RetiredTokenKey(device_id)).PermitUncheckedError();
 }
+absl::Status Store::Batch::Append(const Batch& other) {
+  // Replays `other` into this batch. Every operation a Batch stages is a Put or a Delete in
+  // the default column family, which is all the handler needs to copy.
+  struct Copier : rocksdb::WriteBatch::Handler {
+    explicit Copier(rocksdb::WriteBatch* to) : to(to) {}
+    rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+      if (cf != 0) return rocksdb::Status::NotSupported("column family");
+      return to->Put(key, value);
+    }
+    rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+      if (cf != 0) return rocksdb::Status::NotSupported("column family");
+      return to->Delete(key);
+    }
+    rocksdb::WriteBatch* to;
+  } copier(batch_.get());
+  rocksdb::Status s = other.batch_->Iterate(&copier);
+  if (!s.ok()) return absl::InternalError(absl::StrCat("appending a batch: ", s.ToString()));
+  return absl::OkStatus();
+}
 int Store::Batch::Count() const { return batch_->Count(); }
 size_t Store::Batch::ByteSize() const { return batch_->GetDataSize(); }
 

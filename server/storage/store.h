@@ -95,6 +95,10 @@ class Store {
     void PutWebhookState(std::string_view target_id, const WebhookState& s);
     void PutDeadLetter(const DeadLetter& d);
     void DeleteDeadLetter(std::string_view target_id, uint64_t seq);
+    // Adds every operation of `other`, after those already here, as if staged here in the same
+    // order (group commit: several callers' batches written in one synced write). INTERNAL if
+    // `other` holds an operation this copy does not know (none that a Batch stages today).
+    absl::Status Append(const Batch& other);
     // Number of operations so far.
     int Count() const;
     // Bytes of the encoded batch.

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "server/common/status.h"
 #include "server/sync/scope.h"
 
 namespace fieldsync {
@@ -10,10 +11,12 @@ RecordCommit::~RecordCommit() {
   for (uint64_t seq : seqs_) sequencer_->Finish(seq);
 }
 
-uint64_t RecordCommit::StageRecordChange(const FormSchema& schema, const Record* current,
-                                         Record* next, std::vector<FieldChange> changes,
-                                         const std::string& writer_device, int64_t now_ms) {
-  const uint64_t seq = sequencer_->Allocate();
+absl::StatusOr<uint64_t> RecordCommit::StageRecordChange(const FormSchema& schema,
+                                                         const Record* current, Record* next,
+                                                         std::vector<FieldChange> changes,
+                                                         const std::string& writer_device,
+                                                         int64_t now_ms) {
+  FS_ASSIGN_OR_RETURN(const uint64_t seq, sequencer_->Allocate());
   seqs_.push_back(seq);
   next->seq = seq;
   std::vector<ScopePair> scope_before;

@@ -42,10 +42,12 @@ class RecordCommit {
   // Stages `next`, the new state of a record whose previous state is `current` (nullptr when it
   // is created): allocates the next global seq, sets next->seq, and adds the record, its
   // change-log entry (with `changes`, written by `writer_device` at `now_ms`) and the moves of
-  // its per-scope change-index entries to the batch. Returns the seq.
-  uint64_t StageRecordChange(const FormSchema& schema, const Record* current, Record* next,
-                             std::vector<FieldChange> changes, const std::string& writer_device,
-                             int64_t now_ms);
+  // its per-scope change-index entries to the batch. Returns the seq, or the error of a seq
+  // reservation that failed (CommitSequencer::Allocate); nothing is staged then, and the
+  // caller must fail its commit.
+  absl::StatusOr<uint64_t> StageRecordChange(const FormSchema& schema, const Record* current,
+                                             Record* next, std::vector<FieldChange> changes,
+                                             const std::string& writer_device, int64_t now_ms);
 
   // Writes the batch durably, through `commit` if given (which must write it synced), else
   // Store::Write(batch, sync=true). Call at most once. On error nothing was written.

@@ -13,13 +13,18 @@
 #include <mutex>
 #include <set>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
 namespace fieldsync {
 
 class CommitSequencer {
  public:
   // Durably records that no seq >= `limit` has been handed out (see seq_floor.h). Called
-  // with increasing limits, before any seq at or above the previous limit is returned.
-  using ReserveFn = std::function<void(uint64_t limit)>;
+  // with increasing limits, before any seq at or above the previous limit is returned. An
+  // error means the limit may not be durable: no seq at or above the previous limit is handed
+  // out, and the next Allocate() tries again with the same limit.
+  using ReserveFn = std::function<absl::Status(uint64_t limit)>;
 
   // `head` is the highest seq already durable or ever handed out (see RecoverHead()).
   explicit CommitSequencer(uint64_t head, ReserveFn reserve = nullptr, uint64_t chunk = 1 << 16)
@@ -30,14 +35,18 @@ class CommitSequencer {
         reserved_(head + 1) {}
 
   // Reserves the next seq; the caller must Finish() it, whether its write succeeded or not.
-  uint64_t Allocate() {
+  // Fails with the ReserveFn's error when the seq lies beyond the durable reservation and
+  // extending it failed: nothing is handed out then (nothing to Finish()), so a seq the store
+  // does not cover never reaches a record, and a restart can never hand it out again.
+  absl::StatusOr<uint64_t> Allocate() {
     std::lock_guard<std::mutex> l(mu_);
-    uint64_t s = next_++;
+    const uint64_t s = next_;
     if (reserve_ && s >= reserved_) {
       // Rare (once per chunk): a synced write under the lock keeps limits increasing.
+      if (absl::Status st = reserve_(s + chunk_); !st.ok()) return st;
       reserved_ = s + chunk_;
-      reserve_(reserved_);
     }
+    ++next_;
     in_flight_.insert(s);
     return s;
   }

@@ -245,10 +245,15 @@ absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimi
     if (!InScope(device, schema.ScopeOf(res.record.fields))) {
       return reject("scope", {{"", "record is outside your scope"}});
     }
-    out.receipt.seq = commit->StageRecordChange(
-        schema, current, &res.record, std::move(res.field_changes), device.device_id, in.now_ms);
+    FS_ASSIGN_OR_RETURN(out.receipt.seq, commit->StageRecordChange(schema, current, &res.record,
+                                                                   std::move(res.field_changes),
+                                                                   device.device_id, in.now_ms));
   } else if (res.metadata_changed) {
-    commit->batch().PutRecord(res.record);
+    // Only the open-conflict flag changed (the edit lost): same version, no field changes, but
+    // a new seq and change-log entry, so devices already up to date learn the flag through an
+    // incremental pull, not only through a full one.
+    FS_ASSIGN_OR_RETURN(out.receipt.seq, commit->StageRecordChange(schema, current, &res.record, {},
+                                                                   device.device_id, in.now_ms));
   }
   for (auto& c : res.conflicts) {
     c.seq = res.record.seq;

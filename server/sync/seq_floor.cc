@@ -1,8 +1,8 @@
 #include "server/sync/seq_floor.h"
 
 #include <algorithm>
-#include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "server/common/status.h"
 #include "server/storage/keys.h"
 
@@ -16,12 +16,11 @@ absl::StatusOr<uint64_t> RecoverHead(const Store& store) {
 }
 
 CommitSequencer::ReserveFn StoreReserver(Store* store) {
-  return [store](uint64_t limit) {
+  return [store](uint64_t limit) -> absl::Status {
     Store::Batch batch;
     batch.PutMeta(keys::kSeqReserved, limit);
-    if (auto s = store->Write(batch, /*sync=*/true); !s.ok()) {
-      std::cerr << "fieldsyncd: reserving seqs up to " << limit << ": " << s << "\n";
-    }
+    return Prepend(store->Write(batch, /*sync=*/true),
+                   absl::StrCat("reserving commit seqs up to ", limit));
   };
 }
 

@@ -18,8 +18,8 @@ namespace fieldsync {
 // ever reserved.
 absl::StatusOr<uint64_t> RecoverHead(const Store& store);
 
-// A ReserveFn that records reservations in `store` (synced). A failed write is logged; the
-// seq is still handed out (the only cost is the rare case above).
+// A ReserveFn that records reservations in `store` (synced). A failed write is returned (with
+// its code, prefixed), so the Allocate() that needed it fails and its commit with it.
 CommitSequencer::ReserveFn StoreReserver(Store* store);
 
 }  // namespace fieldsync

@@ -24,6 +24,11 @@ namespace fieldsync {
 struct SyncEngineOptions {
   PushLimits push;
   PullLimits pull;
+  // Makes seq reservations durable (see seq_floor.h); empty = StoreReserver(store). Tests
+  // wrap the default to inject failures.
+  CommitSequencer::ReserveFn reserve;
+  // Seqs reserved per synced reservation write.
+  uint64_t seq_chunk = 1 << 16;
 };
 
 class SyncEngine {

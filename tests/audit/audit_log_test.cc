@@ -1,7 +1,11 @@
 #include "server/audit/audit_log.h"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -269,6 +273,111 @@ TEST_F(AuditLogTest, ConcurrentAppendsKeepOneChain) {
   AuditVerification v = Verify();
   EXPECT_TRUE(v.ok) << v.problem;
   EXPECT_EQ(v.entries, 100u);
+}
+
+// The audit log must not hold its lock across a synced write: while one write is on its way
+// to disk, other callers queue, and the next write carries all of them at once.
+TEST_F(AuditLogTest, WritersQueueBehindASyncedWriteAndShareTheNextOne) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_started = false, release = false;
+  std::vector<int> ops_per_write;
+  auto slow_write = [&](Store::Batch& batch) -> absl::Status {
+    {
+      std::unique_lock<std::mutex> l(mu);
+      ops_per_write.push_back(batch.Count());
+      if (ops_per_write.size() == 1) {
+        first_started = true;
+        cv.notify_all();
+        cv.wait(l, [&] { return release; });  // a slow fsync
+      }
+    }
+    return store_->Write(batch, /*sync=*/true);
+  };
+  auto log = AuditLog::Open(store_.get(), &clock_, slow_write);
+  ASSERT_TRUE(log.ok()) << log.status();
+  AuditLog& audit = **log;
+
+  constexpr int kFollowers = 7;
+  std::vector<absl::StatusOr<AuditEntry>> results(kFollowers + 1);
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    Store::Batch b;
+    b.PutMeta("action-0", 100);
+    results[0] = audit.CommitWith(b, Event("first"));
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(20), [&] { return first_started; }));
+  }
+  for (int i = 1; i <= kFollowers; ++i) {
+    threads.emplace_back([&, i] {
+      Store::Batch b;
+      b.PutMeta("action-" + std::to_string(i), 100 + i);
+      results[i] = audit.CommitWith(b, Event("t" + std::to_string(i)));
+    });
+  }
+  // Every follower reaches the queue while the first write is still on its way; a lock held
+  // across that write would keep them out (and this wait would time out).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (audit.queued() < kFollowers + 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(audit.queued(), size_t{kFollowers + 1});
+  EXPECT_EQ(audit.size(), 0u) << "readers are not blocked by the write either";
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& t : threads) t.join();
+
+  // Two synced writes: the first alone (its action, entry and head), then the seven followers'
+  // actions and entries and one head.
+  ASSERT_EQ(ops_per_write.size(), 2u);
+  EXPECT_EQ(ops_per_write[0], 3);
+  EXPECT_EQ(ops_per_write[1], 2 * kFollowers + 1);
+  std::set<uint64_t> indices;
+  for (int i = 0; i <= kFollowers; ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].status();
+    indices.insert(results[i]->index);
+    auto meta = store_->GetMeta("action-" + std::to_string(i));
+    ASSERT_TRUE(meta.ok());
+    EXPECT_EQ(*meta, uint64_t(100 + i));
+  }
+  EXPECT_EQ(results[0]->index, 1u);
+  EXPECT_EQ(indices.size(), size_t{kFollowers + 1});
+  EXPECT_EQ(audit.size(), uint64_t{kFollowers + 1});
+  EXPECT_EQ(audit.queued(), 0u);
+  AuditVerification v = Verify();
+  EXPECT_TRUE(v.ok) << v.problem;
+  EXPECT_EQ(v.entries, uint64_t{kFollowers + 1});
+}
+
+TEST_F(AuditLogTest, AFailedGroupWriteFailsEveryWriterInItAndKeepsTheChain) {
+  bool fail = true;
+  auto flaky = [&](Store::Batch& batch) -> absl::Status {
+    if (fail) return absl::UnavailableError("injected: disk gone");
+    return store_->Write(batch, /*sync=*/true);
+  };
+  auto log = AuditLog::Open(store_.get(), &clock_, flaky);
+  ASSERT_TRUE(log.ok()) << log.status();
+  Store::Batch lost;
+  lost.PutMeta("lost-action", 1);
+  auto e = (*log)->CommitWith(lost, Event("lost"));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*log)->size(), 0u);
+  auto meta = store_->GetMeta("lost-action");
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(*meta, 0u) << "nothing of a failed commit is written";
+  fail = false;
+  auto next = (*log)->Append(Event("next"));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->index, 1u);
+  EXPECT_EQ(next->prev_hash, kAuditGenesisHash);
+  AuditVerification v = Verify();
+  EXPECT_TRUE(v.ok) << v.problem;
 }
 
 }  // namespace

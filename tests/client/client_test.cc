@@ -515,6 +515,37 @@ TEST_F(ClientTest, ConflictIsSurfacedAndBothDevicesConverge) {
   EXPECT_TRUE(ra->conflict);
 }
 
+TEST_F(ClientTest, AConflictLostByAnotherDeviceReachesAnUpToDateDevice) {
+  auto a = Ninewa("tab-a");
+  auto b = Ninewa("tab-b");
+  ASSERT_TRUE(a->client->Create(kHousehold, Household("Ninewa", 4), "hh-1").ok());
+  ASSERT_TRUE(a->client->Sync().ok());
+  ASSERT_TRUE(b->client->Sync().ok());
+  // B edits first (older HLC), A later; A syncs first, so B's edit loses.
+  ASSERT_TRUE(b->client->Update("hh-1", {{"household_size", int64_t{6}}}).ok());
+  device_clock_.AdvanceMs(1000);
+  ASSERT_TRUE(a->client->Update("hh-1", {{"household_size", int64_t{5}}}).ok());
+  ASSERT_TRUE(a->client->Sync().ok());
+  ASSERT_EQ(a->client->Get("hh-1")->server_version, 2u);
+  ASSERT_FALSE(a->client->Get("hh-1")->conflict);
+  auto r = b->client->Sync();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->conflicts, 1u);
+
+  // A is up to date at version 2; its next incremental pull learns of the open conflict.
+  auto again = a->client->Sync();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->pulled, 1u);
+  auto ra = a->client->Get("hh-1");
+  ASSERT_TRUE(ra.ok());
+  EXPECT_TRUE(ra->conflict);
+  EXPECT_EQ(ra->server_version, 2u);
+  EXPECT_EQ(std::get<int64_t>(ra->fields.at("household_size")), 5);
+  auto rb = b->client->Get("hh-1");
+  EXPECT_TRUE(rb->conflict);
+  EXPECT_EQ(rb->fields, ra->fields);
+}
+
 TEST_F(ClientTest, PullRebasesPendingLocalEditsOnRemoteState) {
   auto a = Ninewa("tab-a");
   auto b = Ninewa("tab-b");

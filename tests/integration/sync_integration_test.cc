@@ -254,6 +254,46 @@ TEST_F(SyncIntegrationTest, TwoDevicesEditSameFieldOfflineConflictLaterHlcWins) 
   EXPECT_EQ(rec.fields().at("household_size").integer(), 12);
 }
 
+// An edit of household_size from `base`, stamped at `hlc_ms`.
+v1::Mutation SizeEdit(uint64_t device_seq, const std::string& id, uint64_t base, int64_t size,
+                      int64_t hlc_ms) {
+  MutationSpec spec;
+  spec.device_seq = device_seq;
+  spec.record_id = id;
+  spec.form_id = "displacement_household";
+  spec.base_version = base;
+  spec.fields = {{"household_size", Int(size)}};
+  spec.hlc_ms = hlc_ms;
+  return MakeMutation(spec);
+}
+
+TEST_F(SyncIntegrationTest, ConflictOpenedByALosingEditReachesAnIncrementalPull) {
+  StartServer();
+  TestClient a = Client(ninewa_), b = Client(ninewa2_);
+  std::vector<v1::Receipt> r;
+  ASSERT_TRUE(a.PushOne({HouseholdCreate(1, "lost", "Ninewa", 5)}, &r).ok());
+  ASSERT_TRUE(a.PushOne({SizeEdit(2, "lost", 1, 8, 1'800'000'000'500)}, &r).ok());
+  // A is up to date: version 2, no conflict.
+  PullResult before = a.Pull("");
+  ASSERT_TRUE(before.status.ok()) << before.status.error_message();
+  ASSERT_EQ(before.records.size(), 1u);
+  EXPECT_EQ(before.records[0].version(), 2u);
+  EXPECT_FALSE(before.records[0].has_open_conflict());
+
+  // B's older edit loses under last-writer-wins: nothing changes but the flag.
+  r.clear();
+  ASSERT_TRUE(b.PushOne({SizeEdit(1, "lost", 1, 9, 1'800'000'000'100)}, &r).ok());
+  ASSERT_THAT(Outcomes(r), ElementsAre(v1::CONFLICT));
+
+  PullResult after = a.Pull(before.cursor);
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  ASSERT_EQ(after.records.size(), 1u) << "the flag must reach an incremental pull";
+  EXPECT_EQ(after.records[0].record_id(), "lost");
+  EXPECT_TRUE(after.records[0].has_open_conflict());
+  EXPECT_EQ(after.records[0].version(), 2u);
+  EXPECT_EQ(after.records[0].fields().at("household_size").integer(), 8);
+}
+
 TEST_F(SyncIntegrationTest, StaleDeleteIsAConflictAndDestroysNothing) {
   StartServer();
   TestClient a = Client(ninewa_), b = Client(ninewa2_);

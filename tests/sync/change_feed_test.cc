@@ -88,7 +88,7 @@ TEST_F(ChangeFeedTest, ResumesFromSeqAndHonoursLimit) {
 }
 
 TEST_F(ChangeFeedTest, DoesNotReadPastTheVisibleHead) {
-  const uint64_t in_flight = sequencer_->Allocate();  // seq 5, not committed
+  const uint64_t in_flight = sequencer_->Allocate().value();  // seq 5, not committed
   ASSERT_EQ(PushNext(tab_, Create(0, "rec-3", Household("Ninewa"), At(5, "tab-1"))).outcome,
             Outcome::kApplied);  // seq 6
   auto batch = feed_->Read(1, 100);

@@ -25,16 +25,16 @@ constexpr auto kSettle = std::chrono::milliseconds(50);
 TEST(CommitSequencerTest, StartsAtTheDurableHead) {
   CommitSequencer s(41);
   EXPECT_EQ(s.VisibleHead(), 41u);
-  EXPECT_EQ(s.Allocate(), 42u);
-  EXPECT_EQ(s.Allocate(), 43u);
+  EXPECT_EQ(s.Allocate().value(), 42u);
+  EXPECT_EQ(s.Allocate().value(), 43u);
   EXPECT_EQ(s.VisibleHead(), 41u);
 }
 
 TEST(CommitSequencerTest, VisibleHeadWaitsForTheLowestInFlightSeq) {
   CommitSequencer s(0);
-  const uint64_t a = s.Allocate();  // 1
-  const uint64_t b = s.Allocate();  // 2
-  const uint64_t c = s.Allocate();  // 3
+  const uint64_t a = s.Allocate().value();  // 1
+  const uint64_t b = s.Allocate().value();  // 2
+  const uint64_t c = s.Allocate().value();  // 3
   ASSERT_EQ(a, 1u);
   ASSERT_EQ(c, 3u);
   s.Finish(c);
@@ -44,11 +44,11 @@ TEST(CommitSequencerTest, VisibleHeadWaitsForTheLowestInFlightSeq) {
   s.Finish(a);
   EXPECT_EQ(s.VisibleHead(), 3u);
 
-  const uint64_t d = s.Allocate();  // 4
-  const uint64_t e = s.Allocate();  // 5
+  const uint64_t d = s.Allocate().value();  // 4
+  const uint64_t e = s.Allocate().value();  // 5
   s.Finish(d);
   EXPECT_EQ(s.VisibleHead(), 4u);
-  const uint64_t f = s.Allocate();  // 6
+  const uint64_t f = s.Allocate().value();  // 6
   s.Finish(f);
   EXPECT_EQ(s.VisibleHead(), 4u);
   s.Finish(e);
@@ -64,7 +64,7 @@ TEST(CommitSequencerTest, WaitBeyondReturnsAtOnceIfAlreadyBeyond) {
 
 TEST(CommitSequencerTest, WaitBeyondReturnsOnFinish) {
   CommitSequencer s(0);
-  const uint64_t seq = s.Allocate();
+  const uint64_t seq = s.Allocate().value();
   auto waiter = std::async(std::launch::async,
                            [&] { return s.WaitBeyond(0, steady_clock::now() + kLongWait); });
   // Nothing finished: the waiter must still be blocked (and by now most likely waiting).
@@ -77,8 +77,8 @@ TEST(CommitSequencerTest, WaitBeyondReturnsOnFinish) {
 
 TEST(CommitSequencerTest, WaitBeyondIgnoresFinishBelowAGap) {
   CommitSequencer s(0);
-  const uint64_t first = s.Allocate();
-  const uint64_t second = s.Allocate();
+  const uint64_t first = s.Allocate().value();
+  const uint64_t second = s.Allocate().value();
   s.Finish(second);  // head stays 0: first is in flight
   EXPECT_EQ(s.WaitBeyond(0, steady_clock::now()), 0u);
   auto waiter = std::async(std::launch::async,
@@ -91,7 +91,7 @@ TEST(CommitSequencerTest, WaitBeyondIgnoresFinishBelowAGap) {
 
 TEST(CommitSequencerTest, WaitBeyondReturnsOnDeadline) {
   CommitSequencer s(7);
-  s.Allocate();  // never finished
+  s.Allocate().value();  // never finished
   const auto start = steady_clock::now();
   EXPECT_EQ(s.WaitBeyond(7, start + std::chrono::milliseconds(20)), 7u);
   const auto waited = steady_clock::now() - start;

@@ -132,6 +132,32 @@ TEST_F(PullTest, RecordChangedManyTimesComesOnceAtItsLatestVersion) {
   EXPECT_THAT(PullOk(ninewa_, since.next_cursor).records, IsEmpty());
 }
 
+TEST_F(PullTest, ConflictOpenedByALosingEditReachesIncrementalPulls) {
+  const Device other = InGovernorate("tab-n2", "Ninewa");
+  CreateIn(ninewa_, "n-1", "Ninewa");
+  Edit(ninewa_, "n-1", 1, 5);  // version 2, later HLC than the edit below
+  PullPage up_to_date = PullOk(admin_, "");
+  ASSERT_THAT(up_to_date.records, SizeIs(1));
+  EXPECT_FALSE(up_to_date.records[0].record.open_conflict);
+  const std::string other_cursor = PullOk(other, "").next_cursor;
+
+  // An offline edit from version 1 with an older HLC loses under last-writer-wins: no value
+  // changes, the version stays 2, but the record now has an open conflict.
+  Receipt lost = PushNext(other, Upsert(0, "n-1", 1, {{"household_size", int64_t{9}}},
+                                        At(clock_.NowMs() - 60'000, other.device_id)));
+  ASSERT_EQ(lost.outcome, Outcome::kConflict);
+
+  PullPage next = PullOk(admin_, up_to_date.next_cursor);
+  ASSERT_THAT(Ids(next), ElementsAre("n-1"));
+  EXPECT_TRUE(next.records[0].record.open_conflict);
+  EXPECT_EQ(next.records[0].record.version, 2u);
+  EXPECT_EQ(next.records[0].record.fields.at("household_size"), Value{int64_t{5}});
+  // The device that lost learns it the same way.
+  PullPage other_next = PullOk(other, other_cursor);
+  ASSERT_THAT(Ids(other_next), ElementsAre("n-1"));
+  EXPECT_TRUE(other_next.records[0].record.open_conflict);
+}
+
 TEST_F(PullTest, TombstonesAreDelivered) {
   CreateIn(ninewa_, "n-1", "Ninewa");
   CreateIn(ninewa_, "n-2", "Ninewa");
@@ -548,7 +574,7 @@ TEST_F(PullTest, InFlightSeqHidesLaterCommitsUntilFinished) {
   ASSERT_THAT(first.records, SizeIs(1));
 
   // Another batch holds seq 2 and has not committed yet.
-  const uint64_t in_flight = sequencer_->Allocate();
+  const uint64_t in_flight = sequencer_->Allocate().value();
   ASSERT_EQ(in_flight, 2u);
   CreateIn(ninewa_, "n-2", "Ninewa");  // committed at seq 3
   ASSERT_EQ(GetRecord("n-2")->seq, 3u);

@@ -1,12 +1,14 @@
 #include "server/sync/push.h"
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/sync/scope.h"
+#include "server/sync/seq_floor.h"
 #include "tests/sync/sync_fixture.h"
 
 namespace fieldsync::sync_test {
@@ -416,9 +418,19 @@ TEST_F(PushTest, LosingConflictKeepsServerValueAndStoresEntry) {
   EXPECT_EQ(rec->fields.at("household_size"), Value{int64_t{5}});
   EXPECT_EQ(rec->version, 2u);
   EXPECT_TRUE(rec->open_conflict);
-  EXPECT_THAT(AllChanges(), SizeIs(2));  // no change applied
+  // No value changed, so the version stays; the flag gets a seq and a change-log entry of its
+  // own, with no field changes, so incremental pulls carry it.
+  auto changes = AllChanges();
+  ASSERT_THAT(changes, SizeIs(3));
+  EXPECT_EQ(changes[2].seq, rec->seq);
+  EXPECT_EQ(changes[2].version, 2u);
+  EXPECT_FALSE(changes[2].created);
+  EXPECT_THAT(changes[2].changes, IsEmpty());
+  EXPECT_EQ(changes[2].scope_before, changes[2].scope_after);
+  EXPECT_EQ(receipts[0].seq, rec->seq);
   auto conflicts = Conflicts("rec-1");
   ASSERT_THAT(conflicts, SizeIs(1));
+  EXPECT_EQ(conflicts[0].seq, rec->seq);
   EXPECT_FALSE(conflicts[0].device_won);
   EXPECT_EQ(conflicts[0].device_value, Value{int64_t{7}});
   EXPECT_EQ(State("tab-1").acked_seq, 2u);
@@ -663,6 +675,42 @@ TEST_F(PushTest, SeqsAreReleasedSoTheVisibleHeadAdvances) {
   auto last = store_->LastChangeSeq();
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(*last, 3u);
+}
+
+TEST_F(PushTest, FailedSeqReservationFailsThePushAndNoSeqIsReusedAfterRestart) {
+  bool fail = false;
+  CommitSequencer::ReserveFn durable = StoreReserver(store_.get());
+  SyncEngineOptions options;
+  options.seq_chunk = 2;
+  options.reserve = [&](uint64_t limit) {
+    return fail ? absl::UnavailableError("injected: reservation not durable") : durable(limit);
+  };
+  MakeCores(options);
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_EQ(PushNext(tab1_, Create(0, "rec-" + std::to_string(i), Household("Ninewa"),
+                                     At(1000, "tab-1")))
+                  .outcome,
+              Outcome::kApplied);
+  }
+  fail = true;  // seq 3 lies beyond the reservation, and extending it fails
+  auto refused =
+      push_->Push(tab1_, {Create(3, "rec-3", Household("Ninewa"), At(1000, "tab-1"))}, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(GetRecord("rec-3").has_value());
+  EXPECT_EQ(State("tab-1").acked_seq, 2u) << "nothing acknowledged";
+  EXPECT_EQ(sequencer_->VisibleHead(), 2u) << "the failed push leaves no seq in flight";
+
+  // A restart continues above every seq ever handed out; the retried push gets a fresh seq.
+  fail = false;
+  MakeCores(options);
+  auto retried =
+      push_->Push(tab1_, {Create(3, "rec-3", Household("Ninewa"), At(1000, "tab-1"))}, nullptr);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ((*retried)[0].outcome, Outcome::kApplied);
+  std::set<uint64_t> seqs;
+  for (const auto& c : AllChanges()) EXPECT_TRUE(seqs.insert(c.seq).second) << c.seq;
+  EXPECT_EQ(seqs.size(), 3u);
 }
 
 }  // namespace

@@ -186,8 +186,13 @@ class SyncFixture : public ::testing::Test {
 
   // (Re)creates the cores with other limits, as a restart would; the store and its data stay.
   void MakeCores(PushLimits push_limits, PullLimits pull_limits) {
-    auto engine = SyncEngine::Open(store_.get(), forms_.get(), &clock_,
-                                   SyncEngineOptions{push_limits, pull_limits});
+    SyncEngineOptions options;
+    options.push = push_limits;
+    options.pull = pull_limits;
+    MakeCores(options);
+  }
+  void MakeCores(const SyncEngineOptions& options) {
+    auto engine = SyncEngine::Open(store_.get(), forms_.get(), &clock_, options);
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = *std::move(engine);
     sequencer_ = engine_->sequencer();

@@ -24,6 +24,7 @@ struct Settings {
   int64_t timeout_ms = 0;  // --timeout-ms: deadline per server call
   int max_attempts = 0;    // --max-attempts: sync attempts without progress
   size_t push_batch = 0;   // --push-batch: mutations per push request
+  std::string language;    // --language: of the form's messages ("" = its default)
 };
 
 // The data dir's `config` and `token` files.

@@ -4,9 +4,11 @@
 //             (--enroll-code CODE | --token T | --token-file F)
 //             [--ca-file PEM | --plaintext] [--device-id ID]
 //   fieldsync record add FORM key=value...      fieldsync record edit ID key=value...
-//   fieldsync record delete ID                  fieldsync record get ID
+//   fieldsync record add --parent ID --repeat NAME key=value...   (a roster member)
+//   fieldsync record delete ID                  fieldsync record get ID   (with its children)
 //   fieldsync record list [FORM] [key=value...]
-//   fieldsync import-csv FORM file.csv          fieldsync sync
+//   fieldsync import-csv FORM file.csv [--repeat NAME [--parent-column COL]]
+//   fieldsync sync
 //   fieldsync status                            fieldsync receipts [--since N]
 //   fieldsync forms                      the forms cached on this device
 //   fieldsync forms convert|publish FILE.xlsx   XLSForm import (forms_commands.h)
@@ -32,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -52,6 +55,7 @@
 #include "client-sdk/cli/stats_command.h"
 #include "fieldsync/client.h"
 #include "server/cmdline/cmdline.h"
+#include "server/common/status.h"
 
 namespace fieldsync::cli {
 namespace {
@@ -99,6 +103,7 @@ absl::StatusOr<std::unique_ptr<Client>> OpenClient(const Settings& settings, con
   o.server.call_timeout_ms = settings.timeout_ms;
   o.max_attempts = settings.max_attempts;
   o.push_batch = settings.push_batch;
+  o.language = settings.language;
   return Client::Open(std::move(o));
 }
 
@@ -270,12 +275,39 @@ int CmdInit(const Settings& settings, InitArgs args) {
   return kOk;
 }
 
-// `record add FORM key=value...` and `record edit ID key=value...`.
+// Where `record add` puts a child record: --parent and --repeat ("" for a root record).
+struct ChildArgs {
+  std::string parent;
+  std::string repeat;
+};
+
+// `record add FORM key=value...`, `record add --parent ID --repeat NAME key=value...` and
+// `record edit ID key=value...`.
 int CmdRecordWrite(Client* c, const Config& cfg, bool add, const std::string& target,
-                   const std::vector<std::string>& pairs_text) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  if (!SplitPairs(pairs_text, 0, &pairs)) return kUsage;
+                   const std::vector<std::string>& pairs_text, const ChildArgs& child) {
+  std::vector<std::string> words = pairs_text;
   std::string form_id = target;
+  if (add && child.parent.empty() != child.repeat.empty()) {
+    std::cerr << "fieldsync: --parent and --repeat go together\n";
+    return kUsage;
+  }
+  if (add && !child.parent.empty()) {
+    // The form is the parent's; a first word with '=' is a field.
+    auto parent = c->Get(child.parent);
+    if (!parent.ok()) return Fail(parent.status(), cfg);
+    if (target.find('=') != std::string::npos) words.insert(words.begin(), target);
+    if (!target.empty() && target.find('=') == std::string::npos && target != parent->form_id) {
+      std::cerr << "fieldsync: record " << child.parent << " is a record of form "
+                << parent->form_id << ", not " << target << "\n";
+      return kUsage;
+    }
+    form_id = parent->form_id;
+  } else if (add && target.empty()) {
+    std::cerr << "fieldsync: record add needs a FORM (or --parent and --repeat)\n";
+    return kUsage;
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (!SplitPairs(words, 0, &pairs)) return kUsage;
   if (!add) {
     auto rec = c->Get(target);
     if (!rec.ok()) return Fail(rec.status(), cfg);
@@ -284,7 +316,8 @@ int CmdRecordWrite(Client* c, const Config& cfg, bool add, const std::string& ta
   auto fields = c->ParseFields(form_id, pairs);
   if (!fields.ok()) return Fail(fields.status(), cfg);
   if (add) {
-    auto id = c->Create(form_id, *fields);
+    auto id = child.parent.empty() ? c->Create(form_id, *fields)
+                                   : c->CreateChild(child.parent, child.repeat, *fields);
     if (!id.ok()) return Fail(id.status(), cfg);
     std::cout << *id << "\n";
     return kOk;
@@ -302,10 +335,29 @@ int CmdRecordDelete(Client* c, const Config& cfg, const std::string& id) {
   return kOk;
 }
 
+// Prints the children of `id` under it, indented by depth (repeat, ordinal first).
+absl::Status PrintChildren(Client* c, const std::string& id, int depth) {
+  if (depth > 32) return absl::OkStatus();  // repeats nest a few levels; never loop
+  FS_ASSIGN_OR_RETURN(std::vector<client::Record> children, c->Children(id));
+  for (const auto& child : children) {
+    std::cout << std::string(2 * depth, ' ') << child.repeat << "[" << child.ordinal << "] ";
+    PrintRecord(child);
+    FS_RETURN_IF_ERROR(PrintChildren(c, child.record_id, depth + 1));
+  }
+  return absl::OkStatus();
+}
+
 int CmdRecordGet(Client* c, const Config& cfg, const std::string& id) {
   auto rec = c->Get(id);
   if (!rec.ok()) return Fail(rec.status(), cfg);
-  PrintRecord(*rec);
+  if (rec->parent_record_id.empty()) {
+    PrintRecord(*rec);
+  } else {
+    std::cout << rec->repeat << "[" << rec->ordinal << "] of " << rec->parent_record_id << ": ";
+    PrintRecord(*rec);
+  }
+  absl::Status s = PrintChildren(c, id, 1);
+  if (!s.ok()) return Fail(s, cfg);
   return kOk;
 }
 
@@ -335,8 +387,15 @@ int CmdRecordList(Client* c, const Config& cfg, const std::vector<std::string>& 
   return kOk;
 }
 
+// `import-csv FORM file.csv --repeat NAME [--parent-column COL]`: each row is a child record
+// (an instance of repeat NAME) under the record whose id is in column COL.
+struct CsvChildArgs {
+  std::string repeat;
+  std::string parent_column = "parent_record_id";
+};
+
 int CmdImportCsv(Client* c, const Config& cfg, const std::string& form_id,
-                 const std::string& csv_path) {
+                 const std::string& csv_path, const CsvChildArgs& child) {
   bool ok = false;
   const std::string text = ReadFile(csv_path, &ok);
   if (!ok) {
@@ -349,7 +408,18 @@ int CmdImportCsv(Client* c, const Config& cfg, const std::string& form_id,
     return kFailed;
   }
   const std::vector<std::string>& header = rows[0].cells;
+  // With --repeat, the parent column names each row's parent and is no field.
+  size_t parent_col = header.size();
+  if (!child.repeat.empty()) {
+    parent_col = std::find(header.begin(), header.end(), child.parent_column) - header.begin();
+    if (parent_col == header.size()) {
+      std::cerr << "fieldsync: " << csv_path << " has no column " << child.parent_column
+                << " (the parent record id of each row)\n";
+      return kFailed;
+    }
+  }
   std::vector<client::Fields> valid;
+  std::vector<std::string> valid_parents;
   std::vector<int> valid_lines;
   int bad = 0;
   std::map<int, std::vector<std::string>> problems;  // by line
@@ -368,7 +438,12 @@ int CmdImportCsv(Client* c, const Config& cfg, const std::string& form_id,
     }
     std::vector<std::pair<std::string, std::string>> pairs;
     for (size_t k = 0; k < header.size(); ++k) {
-      if (!row.cells[k].empty()) pairs.emplace_back(header[k], row.cells[k]);
+      if (k != parent_col && !row.cells[k].empty()) pairs.emplace_back(header[k], row.cells[k]);
+    }
+    if (parent_col < header.size() && row.cells[parent_col].empty()) {
+      report(absl::StrCat("field ", child.parent_column, ": the parent record id is missing"));
+      ++bad;
+      continue;
     }
     auto fields = c->ParseFields(form_id, pairs);
     if (!fields.ok() && client::FieldErrorsOf(fields.status()).empty()) {
@@ -382,11 +457,19 @@ int CmdImportCsv(Client* c, const Config& cfg, const std::string& form_id,
       continue;
     }
     valid.push_back(*std::move(fields));
+    valid_parents.push_back(parent_col < header.size() ? row.cells[parent_col] : "");
     valid_lines.push_back(row.line);
   }
   int imported = 0;
   if (!valid.empty()) {
-    auto results = c->CreateMany(form_id, valid);
+    std::vector<absl::StatusOr<std::string>> results;
+    if (child.repeat.empty()) {
+      results = c->CreateMany(form_id, valid);
+    } else {
+      for (size_t i = 0; i < valid.size(); ++i) {
+        results.push_back(c->CreateChild(valid_parents[i], child.repeat, valid[i]));
+      }
+    }
     for (size_t i = 0; i < results.size(); ++i) {
       if (results[i].ok()) {
         ++imported;
@@ -548,6 +631,8 @@ class Commands {
         ->check(CLI::PositiveNumber);
     cl_.Add(app_, "--push-batch", &settings_.push_batch, "mutations per push request")
         ->check(CLI::Range(1, 100'000));
+    cl_.Add(app_, "--language", &settings_.language,
+            "language of the form's messages, as the form names it (\"Arabic (ar)\")");
     DeclareInit();
     DeclareRecord();
     DeclareLocal();
@@ -600,13 +685,15 @@ class Commands {
     record->require_subcommand(1);
     CLI::App* add =
         AddLocal(record, "add", "create a record", [this](Client* c, const Config& cfg) {
-          return CmdRecordWrite(c, cfg, /*add=*/true, target_, words_);
+          return CmdRecordWrite(c, cfg, /*add=*/true, target_, words_, child_);
         });
-    add->add_option("form", target_, "form id")->required();
+    add->add_option("form", target_, "form id (not with --parent: the parent's form)");
     add->add_option("fields", words_, "key=value ...");
+    add->add_option("--parent", child_.parent, "the record a roster member belongs to");
+    add->add_option("--repeat", child_.repeat, "the repeat of the parent's form (e.g. members)");
     CLI::App* edit =
         AddLocal(record, "edit", "change fields of a record", [this](Client* c, const Config& cfg) {
-          return CmdRecordWrite(c, cfg, /*add=*/false, target_, words_);
+          return CmdRecordWrite(c, cfg, /*add=*/false, target_, words_, ChildArgs{});
         });
     edit->add_option("id", target_, "record id")->required();
     edit->add_option("fields", words_, "key=value ...");
@@ -624,11 +711,17 @@ class Commands {
   }
 
   void DeclareLocal() {
-    CLI::App* csv = AddLocal(
-        app_, "import-csv", "create one record per CSV row",
-        [this](Client* c, const Config& cfg) { return CmdImportCsv(c, cfg, target_, path_); });
+    CLI::App* csv = AddLocal(app_, "import-csv", "create one record per CSV row",
+                             [this](Client* c, const Config& cfg) {
+                               return CmdImportCsv(c, cfg, target_, path_, csv_child_);
+                             });
     csv->add_option("form", target_, "form id")->required();
     csv->add_option("file", path_, "CSV file; the first row names the fields")->required();
+    csv->add_option("--repeat", csv_child_.repeat,
+                    "rows are instances of this repeat (roster members), each under the "
+                    "record named in the parent column");
+    csv->add_option("--parent-column", csv_child_.parent_column,
+                    "with --repeat: the column holding each row's parent record id");
     AddLocal(app_, "sync", "send pending edits, receive the scope's changes", CmdSync);
     AddLocal(app_, "status", "pending, rejected and conflicting edits", CmdStatus);
     AddLocal(app_, "receipts", "the server's receipts for this device",
@@ -693,6 +786,8 @@ class Commands {
   InitArgs init_;
   std::string target_, path_, out_;
   std::vector<std::string> words_;
+  ChildArgs child_;
+  CsvChildArgs csv_child_;
   uint64_t since_ = 0;
 };
 

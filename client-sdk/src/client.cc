@@ -62,6 +62,17 @@ absl::Status Client::Update(const std::string& record_id, const Fields& changes)
   return impl_->Update(record_id, changes);
 }
 absl::Status Client::Delete(const std::string& record_id) { return impl_->Delete(record_id); }
+absl::StatusOr<std::string> Client::CreateChild(const std::string& parent_record_id,
+                                                const std::string& repeat, const Fields& fields,
+                                                const std::string& record_id) {
+  return impl_->CreateChild(parent_record_id, repeat, fields, record_id);
+}
+
+absl::StatusOr<std::vector<Record>> Client::Children(const std::string& record_id,
+                                                     bool include_deleted) const {
+  return impl_->Children(record_id, include_deleted);
+}
+
 absl::StatusOr<Record> Client::Get(const std::string& record_id) const {
   return impl_->Get(record_id);
 }

@@ -36,6 +36,11 @@ class Client::Impl {
   std::vector<absl::StatusOr<std::string>> CreateMany(const std::string& form_id,
                                                       const std::vector<Fields>& rows,
                                                       const std::vector<std::string>& ids);
+  absl::StatusOr<std::string> CreateChild(const std::string& parent_record_id,
+                                          const std::string& repeat, const Fields& fields,
+                                          const std::string& record_id);
+  absl::StatusOr<std::vector<Record>> Children(const std::string& record_id,
+                                               bool include_deleted) const;
   absl::Status Update(const std::string& record_id, const Fields& changes);
   absl::Status Delete(const std::string& record_id);
   absl::StatusOr<Record> Get(const std::string& record_id) const;
@@ -63,10 +68,25 @@ class Client::Impl {
   int64_t NowMs() const;
   absl::StatusOr<std::shared_ptr<const FormSchema>> Schema(const std::string& form_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where a new child record goes (CreateChild); nullptr for a root record.
+  struct ChildPlace {
+    std::string parent_record_id;
+    std::string repeat;
+    uint32_t ordinal = 0;
+  };
   // Validates a new record, stages its create into `batch` and advances *seq / *hlc.
   absl::Status StageCreate(const std::string& form_id, const Fields& fields,
-                           const std::string& record_id, LocalStore::Batch* batch, uint64_t* seq,
-                           HlcState* hlc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                           const std::string& record_id, const ChildPlace* child,
+                           LocalStore::Batch* batch, uint64_t* seq, HlcState* hlc)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The form's XLSForm checks of an edit that leaves `rec` (its place) with the values
+  // `*full` (forms/record_checks.h, with the device's clock): first fills in what the form
+  // derives (clears non-relevant values, sets calculates) into `*full` and `*changed`, then
+  // refuses the edit with the form's messages (INVALID_ARGUMENT with FieldErrorsOf()).
+  absl::Status CheckExpressions(const FormSchema& schema, const local::LocalRecord& rec,
+                                FieldMap* full, FieldMap* changed) const;
+  // The local records below `record_id` (children, their children, ...).
+  absl::StatusOr<std::vector<local::LocalRecord>> Descendants(const std::string& record_id) const;
   // Appends the outbox entry of `m` (device_seq and hlc filled in from *seq/*hlc) and the
   // counters to `batch`.
   void StageMutation(v1::Mutation* m, LocalStore::Batch* batch, uint64_t* seq, HlcState* hlc)

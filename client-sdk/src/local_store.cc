@@ -21,6 +21,7 @@ constexpr char kTagPending = 'P';
 constexpr char kTagReceipt = 'C';
 constexpr char kTagProblem = 'X';
 constexpr char kTagForm = 'F';
+constexpr char kTagChildIndex = 'K';
 
 void PutBe64(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -50,6 +51,13 @@ std::string FormIndexKey(const std::string& form_id, const std::string& record_i
   return k;
 }
 
+std::string ChildPrefix(const std::string& parent_id) {
+  std::string k(1, kTagChildIndex);
+  k += parent_id;
+  k.push_back('\0');
+  return k;
+}
+
 std::string PendingPrefix(const std::string& record_id) {
   std::string k(1, kTagPending);
   k += record_id;
@@ -66,6 +74,17 @@ absl::Status Scan(rocksdb::DB* db, const std::string& prefix, const std::string&
     if (!fn(it->key(), it->value())) break;
   }
   return FromRocks(it->status(), "scan");
+}
+
+// The rest of every key that starts with `prefix` (the ids an index lists), in key order.
+absl::StatusOr<std::vector<std::string>> IdsAfter(rocksdb::DB* db, const std::string& prefix) {
+  std::vector<std::string> ids;
+  absl::Status s = Scan(db, prefix, prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+    ids.emplace_back(k.data() + prefix.size(), k.size() - prefix.size());
+    return true;
+  });
+  if (!s.ok()) return s;
+  return ids;
 }
 
 template <typename T>
@@ -117,11 +136,13 @@ absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& 
 void LocalStore::Batch::PutRecord(const local::LocalRecord& r) {
   wb_.Put(Key(kTagRecord, r.record_id()), r.SerializeAsString());
   wb_.Put(FormIndexKey(r.form_id(), r.record_id()), "");
+  if (!r.parent_record_id().empty()) wb_.Put(ChildPrefix(r.parent_record_id()) + r.record_id(), "");
 }
 
-void LocalStore::Batch::DeleteRecord(const std::string& record_id, const std::string& form_id) {
-  wb_.Delete(Key(kTagRecord, record_id));
-  wb_.Delete(FormIndexKey(form_id, record_id));
+void LocalStore::Batch::DeleteRecord(const local::LocalRecord& r) {
+  wb_.Delete(Key(kTagRecord, r.record_id()));
+  wb_.Delete(FormIndexKey(r.form_id(), r.record_id()));
+  if (!r.parent_record_id().empty()) wb_.Delete(ChildPrefix(r.parent_record_id()) + r.record_id());
 }
 
 void LocalStore::Batch::PutOutbox(const local::OutboxEntry& e) {
@@ -196,19 +217,18 @@ absl::Status LocalStore::ForEachRecord(
   std::string prefix(1, kTagFormIndex);
   prefix += form_id;
   prefix.push_back('\0');
-  std::vector<std::string> ids;
-  absl::Status s =
-      Scan(db_.get(), prefix, prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
-        ids.emplace_back(k.data() + prefix.size(), k.size() - prefix.size());
-        return true;
-      });
-  if (!s.ok()) return s;
-  for (const auto& id : ids) {
+  absl::StatusOr<std::vector<std::string>> ids = IdsAfter(db_.get(), prefix);
+  if (!ids.ok()) return ids.status();
+  for (const auto& id : *ids) {
     auto r = GetRecord(id);
     if (!r.ok()) return r.status();
     if (r->has_value() && !fn(**r)) break;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> LocalStore::ChildIds(const std::string& parent_id) const {
+  return IdsAfter(db_.get(), ChildPrefix(parent_id));
 }
 
 absl::StatusOr<std::vector<local::OutboxEntry>> LocalStore::ReadOutbox(uint64_t from,

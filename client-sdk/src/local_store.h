@@ -10,6 +10,7 @@
 //   'C' be64(device_seq)              local::StoredReceipt (every receipt)
 //   'X' be64(device_seq)              "" (receipts that were REJECTED or CONFLICT)
 //   'F' form_id                       fieldsync.v1.Form (latest cached version)
+//   'K' parent_id '\0' record_id      "" (child records by parent)
 //
 // Every Write() is one synced WriteBatch: it is on disk, whole or not at all, when it
 // returns. Thread-safe (RocksDB is); read-modify-write sequences are serialised by callers.
@@ -61,7 +62,8 @@ class LocalStore {
   class Batch {
    public:
     void PutRecord(const local::LocalRecord& r);
-    void DeleteRecord(const std::string& record_id, const std::string& form_id);
+    // Removes the record and its index entries.
+    void DeleteRecord(const local::LocalRecord& r);
     void PutOutbox(const local::OutboxEntry& e);
     void DeleteOutbox(uint64_t device_seq, const std::string& record_id);
     void PutReceipt(const local::StoredReceipt& r, bool problem);
@@ -83,6 +85,9 @@ class LocalStore {
   // it returns false.
   absl::Status ForEachRecord(const std::string& form_id,
                              const std::function<bool(const local::LocalRecord&)>& fn) const;
+
+  // The ids of the child records of `parent_id` held locally, in id order.
+  absl::StatusOr<std::vector<std::string>> ChildIds(const std::string& parent_id) const;
 
   // Outbox entries with device_seq >= from, at most `limit`, in seq order.
   absl::StatusOr<std::vector<local::OutboxEntry>> ReadOutbox(uint64_t from, size_t limit) const;

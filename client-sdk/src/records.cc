@@ -1,6 +1,8 @@
 // The record API of Client::Impl: local edits, each one synced write of the record, its
 // outbox entry, the seq counter and the clock.
 #include <algorithm>
+#include <deque>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +12,7 @@
 #include "server/common/hash.h"
 #include "server/common/status.h"
 #include "server/convert/convert.h"
+#include "server/forms/record_checks.h"
 
 namespace fieldsync::client {
 
@@ -42,7 +45,19 @@ Record ToRecord(const local::LocalRecord& r) {
   out.rejected = r.rejected();
   for (const auto& e : r.rejection()) out.rejection.push_back({e.field(), e.description()});
   out.updated_ms = r.updated_ms();
+  out.parent_record_id = r.parent_record_id();
+  out.repeat = r.repeat();
+  out.ordinal = r.ordinal();
   return out;
+}
+
+// A child's every edit names its place (the server checks it never changes), so an edit that
+// must recreate a record the server refused carries it too.
+void SetPlace(const local::LocalRecord& r, v1::Mutation* m) {
+  if (r.parent_record_id().empty()) return;
+  m->set_parent_record_id(r.parent_record_id());
+  m->set_repeat(r.repeat());
+  m->set_ordinal(r.ordinal());
 }
 
 absl::Status InvalidValues(const std::vector<fieldsync::FieldError>& errors) {
@@ -166,8 +181,8 @@ absl::Status Client::Impl::Commit(LocalStore::Batch* batch, uint64_t seq, HlcSta
 }
 
 absl::Status Client::Impl::StageCreate(const std::string& form_id, const Fields& fields,
-                                       const std::string& record_id, LocalStore::Batch* batch,
-                                       uint64_t* seq, HlcState* hlc) {
+                                       const std::string& record_id, const ChildPlace* child,
+                                       LocalStore::Batch* batch, uint64_t* seq, HlcState* hlc) {
   if (!ValidRecordId(record_id)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "record id must be 1-128 printable characters without spaces: \"", record_id, "\""));
@@ -181,6 +196,12 @@ absl::Status Client::Impl::StageCreate(const std::string& form_id, const Fields&
   m.set_form_version(schema->form().version);
   m.set_base_version(0);
   m.set_op(v1::Mutation::UPSERT);
+  const std::string repeat = child != nullptr ? child->repeat : "";
+  if (child != nullptr) {
+    m.set_parent_record_id(child->parent_record_id);
+    m.set_repeat(child->repeat);
+    m.set_ordinal(child->ordinal);
+  }
   for (const auto& [k, v] : fields) {
     if (!std::holds_alternative<std::monostate>(v)) ToProto(v, &(*m.mutable_fields())[k]);
   }
@@ -188,19 +209,38 @@ absl::Status Client::Impl::StageCreate(const std::string& form_id, const Fields&
   AddUtf8Errors(m, &errors);
   if (!errors.empty()) return InvalidValues(errors);
   FieldMap model = convert::FromProto(m.fields());
-  errors = schema->CheckValues(model, RecordLimits{});
-  for (auto& e : schema->CheckRequired(model)) {
+  errors = schema->CheckValues(model, RecordLimits{}, repeat);
+  for (auto& e : schema->CheckRequired(model, repeat)) {
     if (std::none_of(errors.begin(), errors.end(),
                      [&](const auto& x) { return x.field == e.field; })) {
       errors.push_back(std::move(e));
     }
   }
   if (!errors.empty()) return InvalidValues(errors);
+  {
+    local::LocalRecord place;
+    place.set_record_id(record_id);
+    place.set_parent_record_id(m.parent_record_id());
+    place.set_repeat(m.repeat());
+    place.set_ordinal(m.ordinal());
+    FieldMap derived;
+    FS_RETURN_IF_ERROR(CheckExpressions(*schema, place, &model, &derived));
+    for (const auto& [k, v] : derived) {
+      if (IsNull(v)) {
+        m.mutable_fields()->erase(k);
+      } else {
+        convert::ToProto(v, &(*m.mutable_fields())[k]);
+      }
+    }
+  }
   StageMutation(&m, batch, seq, hlc);
   local::LocalRecord rec;
   rec.set_record_id(record_id);
   rec.set_form_id(form_id);
   rec.set_form_version(m.form_version());
+  rec.set_parent_record_id(m.parent_record_id());
+  rec.set_repeat(m.repeat());
+  rec.set_ordinal(m.ordinal());
   *rec.mutable_fields() = m.fields();
   rec.set_pending(1);
   rec.set_updated_ms(hlc->physical_ms);
@@ -232,7 +272,7 @@ std::vector<absl::StatusOr<std::string>> Client::Impl::CreateMany(
     }
     // StageCreate checks everything before it stages anything, so a refused row leaves
     // nothing in the batch.
-    absl::Status st = StageCreate(form_id, rows[i], id, &batch, &seq, &hlc);
+    absl::Status st = StageCreate(form_id, rows[i], id, nullptr, &batch, &seq, &hlc);
     if (!st.ok()) {
       out.push_back(st);
       continue;
@@ -246,6 +286,136 @@ std::vector<absl::StatusOr<std::string>> Client::Impl::CreateMany(
   if (!s.ok()) {
     for (size_t i : staged) out[i] = s;
   }
+  return out;
+}
+
+absl::StatusOr<std::string> Client::Impl::CreateChild(const std::string& parent_record_id,
+                                                      const std::string& repeat,
+                                                      const Fields& fields,
+                                                      const std::string& record_id) {
+  absl::MutexLock lock(&mu_);
+  FS_ASSIGN_OR_RETURN(std::optional<local::LocalRecord> parent,
+                      store_->GetRecord(parent_record_id));
+  if (!parent || parent->deleted()) {
+    return absl::NotFoundError(absl::StrCat("no record ", parent_record_id, " on this device"));
+  }
+  FS_ASSIGN_OR_RETURN(auto schema, Schema(parent->form_id()));
+  const Form& form = schema->form();
+  const GroupDef* group = form.FindGroup(repeat);
+  if (group == nullptr || !group->repeat) {
+    return InvalidFieldsError(
+        absl::StrCat("form ", form.form_id, " has no repeat \"", repeat, "\""),
+        {{"repeat", absl::StrCat("form ", form.form_id, " has no repeat \"", repeat, "\"")}});
+  }
+  if (form.EnclosingRepeat(*group) != parent->repeat()) {
+    const std::string around = form.EnclosingRepeat(*group);
+    const std::string why =
+        around.empty() ? absl::StrCat("instances of \"", repeat, "\" belong to a root record")
+                       : absl::StrCat("instances of \"", repeat, "\" belong to an instance of \"",
+                                      around, "\"");
+    return InvalidFieldsError(why, {{"repeat", why}});
+  }
+  ChildPlace place{parent_record_id, repeat, 1};
+  FS_ASSIGN_OR_RETURN(std::vector<std::string> siblings, store_->ChildIds(parent_record_id));
+  for (const auto& id : siblings) {
+    FS_ASSIGN_OR_RETURN(std::optional<local::LocalRecord> s, store_->GetRecord(id));
+    if (s && s->repeat() == repeat) place.ordinal = std::max(place.ordinal, s->ordinal() + 1);
+  }
+  const std::string id = record_id.empty() ? NewRecordId() : record_id;
+  LocalStore::Batch batch;
+  uint64_t seq = next_seq_;
+  HlcState hlc = hlc_;
+  FS_RETURN_IF_ERROR(StageCreate(parent->form_id(), fields, id, &place, &batch, &seq, &hlc));
+  FS_RETURN_IF_ERROR(Commit(&batch, seq, hlc));
+  return id;
+}
+
+absl::Status Client::Impl::CheckExpressions(const FormSchema& schema, const local::LocalRecord& rec,
+                                            FieldMap* full, FieldMap* changed) const {
+  if (schema.expressions().empty()) return absl::OkStatus();
+  // The record's tree as this device holds it: its ancestors, and the whole tree of its root
+  // when the form reads repeat instances (deleted records left out).
+  std::vector<local::LocalRecord> others;
+  std::string root = rec.record_id();
+  std::string up = rec.parent_record_id();
+  for (size_t hops = 0; !up.empty() && hops <= schema.form().groups.size(); ++hops) {
+    FS_ASSIGN_OR_RETURN(std::optional<local::LocalRecord> r, store_->GetRecord(up));
+    if (!r || r->deleted()) break;
+    root = r->record_id();
+    up = r->parent_record_id();
+    others.push_back(*std::move(r));
+  }
+  if (ChecksReadTree(schema)) {
+    FS_ASSIGN_OR_RETURN(std::vector<local::LocalRecord> below, Descendants(root));
+    for (auto& r : below) {
+      if (!r.deleted() && r.record_id() != rec.record_id()) others.push_back(std::move(r));
+    }
+  }
+  std::deque<FieldMap> values;
+  std::vector<TreeRecord> tree;
+  tree.push_back({rec.record_id(), rec.parent_record_id(), rec.repeat(), rec.ordinal(), full});
+  for (const auto& r : others) {
+    if (r.record_id() == rec.record_id()) continue;
+    values.push_back(convert::FromProto(r.fields()));
+    tree.push_back({r.record_id(), r.parent_record_id(), r.repeat(), r.ordinal(), &values.back()});
+  }
+  RecordCheckOptions options;
+  options.language = options_.language;
+  options.volatile_checks = true;  // the moment of entry is this one
+  options.now = absl::FromUnixMillis(NowMs());
+  options.time_zone = absl::LocalTimeZone();
+  options.random = [] {
+    const std::string h = RandomHex(8);
+    return static_cast<uint64_t>(std::stoull(h, nullptr, 16));
+  };
+  for (auto& [k, v] : DerivedChanges(schema, tree, rec.record_id(), options)) {
+    if (IsNull(v)) {
+      full->erase(k);
+    } else {
+      (*full)[k] = v;
+    }
+    (*changed)[k] = std::move(v);
+  }
+  std::vector<fieldsync::FieldError> errors =
+      CheckRecordExpressions(schema, tree, rec.record_id(), options);
+  if (!errors.empty()) return InvalidValues(errors);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<local::LocalRecord>> Client::Impl::Descendants(
+    const std::string& record_id) const {
+  std::vector<local::LocalRecord> out;
+  std::vector<std::string> frontier{record_id};
+  while (!frontier.empty()) {
+    std::vector<std::string> next;
+    for (const auto& id : frontier) {
+      FS_ASSIGN_OR_RETURN(std::vector<std::string> children, store_->ChildIds(id));
+      for (const auto& c : children) {
+        FS_ASSIGN_OR_RETURN(std::optional<local::LocalRecord> r, store_->GetRecord(c));
+        if (!r) continue;
+        out.push_back(*std::move(r));
+        next.push_back(c);
+      }
+    }
+    frontier = std::move(next);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Record>> Client::Impl::Children(const std::string& record_id,
+                                                           bool include_deleted) const {
+  FS_ASSIGN_OR_RETURN(std::optional<local::LocalRecord> rec, store_->GetRecord(record_id));
+  if (!rec) return absl::NotFoundError(absl::StrCat("no record ", record_id, " on this device"));
+  FS_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_->ChildIds(record_id));
+  std::vector<Record> out;
+  for (const auto& id : ids) {
+    FS_ASSIGN_OR_RETURN(std::optional<local::LocalRecord> r, store_->GetRecord(id));
+    if (!r || (r->deleted() && !include_deleted)) continue;
+    out.push_back(ToRecord(*r));
+  }
+  std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) {
+    return std::tie(a.repeat, a.ordinal, a.record_id) < std::tie(b.repeat, b.ordinal, b.record_id);
+  });
   return out;
 }
 
@@ -266,6 +436,7 @@ absl::Status Client::Impl::Update(const std::string& record_id, const Fields& ch
   m.set_form_version(rec->form_version());
   m.set_base_version(rec->base_version());
   m.set_op(v1::Mutation::UPSERT);
+  SetPlace(*rec, &m);
   for (const auto& [k, v] : changes) {
     v1::Value pv;
     ToProto(v, &pv);
@@ -278,7 +449,7 @@ absl::Status Client::Impl::Update(const std::string& record_id, const Fields& ch
   std::vector<fieldsync::FieldError> errors;
   AddUtf8Errors(m, &errors);
   if (!errors.empty()) return InvalidValues(errors);
-  errors = schema->CheckValues(convert::FromProto(m.fields()), RecordLimits{});
+  errors = schema->CheckValues(convert::FromProto(m.fields()), RecordLimits{}, rec->repeat());
   local::LocalRecord next = *rec;
   for (const auto& [k, v] : m.fields()) {
     if (v.kind_case() == v1::Value::KIND_NOT_SET) {
@@ -287,13 +458,34 @@ absl::Status Client::Impl::Update(const std::string& record_id, const Fields& ch
       (*next.mutable_fields())[k] = v;
     }
   }
-  for (auto& e : schema->CheckRequired(convert::FromProto(next.fields()))) {
+  for (auto& e : schema->CheckRequired(convert::FromProto(next.fields()), rec->repeat())) {
     if (std::none_of(errors.begin(), errors.end(),
                      [&](const auto& x) { return x.field == e.field; })) {
       errors.push_back(std::move(e));
     }
   }
   if (!errors.empty()) return InvalidValues(errors);
+  {
+    FieldMap full = convert::FromProto(next.fields());
+    FieldMap derived;
+    FS_RETURN_IF_ERROR(CheckExpressions(*schema, *rec, &full, &derived));
+    for (const auto& [k, v] : derived) {
+      v1::Value pv;
+      convert::ToProto(v, &pv);
+      auto it = rec->fields().find(k);
+      const bool same = it == rec->fields().end() ? IsNull(v) : ProtoValueEquals(it->second, pv);
+      if (same) {
+        m.mutable_fields()->erase(k);
+      } else {
+        (*m.mutable_fields())[k] = pv;
+      }
+      if (IsNull(v)) {
+        next.mutable_fields()->erase(k);
+      } else {
+        (*next.mutable_fields())[k] = pv;
+      }
+    }
+  }
   // A record the server never accepted (its create was rejected) is sent whole again, so
   // the server can create it.
   if (rec->base_version() == 0 && rec->pending() == 0) *m.mutable_fields() = next.fields();
@@ -321,6 +513,7 @@ absl::Status Client::Impl::Delete(const std::string& record_id) {
   m.set_form_version(rec->form_version());
   m.set_base_version(rec->base_version());
   m.set_op(v1::Mutation::DELETE);
+  SetPlace(*rec, &m);
   LocalStore::Batch batch;
   uint64_t seq = next_seq_;
   HlcState hlc = hlc_;
@@ -329,6 +522,15 @@ absl::Status Client::Impl::Delete(const std::string& record_id) {
   rec->set_pending(rec->pending() + 1);
   rec->set_updated_ms(hlc.physical_ms);
   batch.PutRecord(*rec);
+  // The server deletes the subtree with the record (in the same write); so does the local
+  // view, until the pulled tombstones confirm it.
+  FS_ASSIGN_OR_RETURN(std::vector<local::LocalRecord> below, Descendants(record_id));
+  for (auto& r : below) {
+    if (r.deleted()) continue;
+    r.set_deleted(true);
+    r.set_updated_ms(hlc.physical_ms);
+    batch.PutRecord(r);
+  }
   return Commit(&batch, seq, hlc);
 }
 

@@ -429,7 +429,7 @@ absl::Status Client::Impl::ApplyPullPage(const v1::PullResponse& page, uint64_t 
       // The record left this device's scopes: drop it, unless edits of it still wait to be
       // sent (the server will answer them; the record goes on the next sync).
       if (local && local->pending() == 0) {
-        batch.DeleteRecord(rs.record_id(), local->form_id());
+        batch.DeleteRecord(*local);
         local.reset();
         ++removed;
       }
@@ -446,6 +446,9 @@ absl::Status Client::Impl::ApplyPullPage(const v1::PullResponse& page, uint64_t 
     local->set_form_id(rs.form_id());
     local->set_form_version(rs.form_version());
     local->set_base_version(rs.version());
+    local->set_parent_record_id(rs.parent_record_id());
+    local->set_repeat(rs.repeat());
+    local->set_ordinal(rs.ordinal());
     *local->mutable_base_fields() = rs.fields();
     local->set_base_deleted(rs.deleted());
     local->set_conflict(rs.has_open_conflict());
@@ -477,7 +480,7 @@ absl::Status Client::Impl::SweepAfterResync(uint64_t gen, SyncRun* run) {
   FS_RETURN_IF_ERROR(store_->ForEachRecord("", [&](const local::LocalRecord& r) {
     // Records the snapshot did not contain, that came from the server and wait for nothing.
     if (r.resync_gen() != gen && r.pending() == 0 && r.base_version() > 0) {
-      batch.DeleteRecord(r.record_id(), r.form_id());
+      batch.DeleteRecord(r);
       ++removed;
     }
     return true;

@@ -21,15 +21,19 @@ absl::StatusOr<ResolveResult> ConflictResolver::Resolve(const Device& actor,
                                                         const Resolution& resolution,
                                                         const BatchCommitFn& commit) {
   const ConflictId& id = resolution.id;
-  LockTable::Guard guard =
-      ctx_.locks->Lock({RecordLockKey(id.record_id), DeviceLockKey(id.device_id)});
+  // A child record is written under its tree's root lock too (sync/record_tree.h); its root
+  // never changes, so reading it before locking is safe.
+  std::vector<std::string> keys{RecordLockKey(id.record_id), DeviceLockKey(id.device_id)};
+  FS_ASSIGN_OR_RETURN(std::optional<Record> peek, ctx_.store->GetRecord(id.record_id));
+  if (peek && peek->is_child()) keys.push_back(RecordLockKey(peek->root_record_id));
+  LockTable::Guard guard = ctx_.locks->Lock(std::move(keys));
   FS_ASSIGN_OR_RETURN(std::optional<ConflictEntry> found,
                       ctx_.store->GetConflict(id.record_id, id.device_id, id.device_seq, id.field));
   FS_ASSIGN_OR_RETURN(std::optional<Record> current, ctx_.store->GetRecord(id.record_id));
   if (!found || !current) return absl::NotFoundError("no such conflict");
   FS_ASSIGN_OR_RETURN(auto schema, ctx_.forms->Get(current->form_id, current->form_version));
   // Outside the actor's scopes the conflict does not exist, as far as the actor can tell.
-  if (!InScope(actor, schema->ScopeOf(current->fields))) {
+  if (!InScope(actor, schema->ScopeOfRecord(*current))) {
     return absl::NotFoundError("no such conflict");
   }
   ConflictEntry conflict = *found;
@@ -93,7 +97,7 @@ absl::StatusOr<ResolveResult> ConflictResolver::Resolve(const Device& actor,
       }
     }
   }
-  if (!InScope(actor, schema->ScopeOf(next.fields))) {
+  if (!InScope(actor, schema->ScopeOfRecord(next))) {
     return absl::PermissionDeniedError("the value would move the record out of your scopes");
   }
 

@@ -13,8 +13,10 @@ absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& devic
   FS_ASSIGN_OR_RETURN(std::optional<QuarantineEntry> peek,
                       ctx_.store->GetQuarantine(device_id, device_seq));
   if (!peek) return absl::NotFoundError("no such quarantined mutation");
-  LockTable::Guard guard =
-      ctx_.locks->Lock({DeviceLockKey(device_id), RecordLockKey(peek->mutation.record_id)});
+  RecordSlots slots(ctx_.store);
+  FS_ASSIGN_OR_RETURN(
+      LockTable::Guard guard,
+      LockTrees(ctx_.locks, ctx_.store, {DeviceLockKey(device_id)}, {peek->mutation}, &slots));
   FS_ASSIGN_OR_RETURN(std::optional<QuarantineEntry> entry,
                       ctx_.store->GetQuarantine(device_id, device_seq));
   if (!entry) return absl::NotFoundError("no such quarantined mutation");
@@ -32,7 +34,6 @@ absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& devic
 
   RecordCommit record_commit(ctx_.store, ctx_.sequencer);
   FS_ASSIGN_OR_RETURN(DeviceSyncState state, ctx_.store->GetDeviceSyncState(device_id));
-  FS_ASSIGN_OR_RETURN(std::optional<Record> current, ctx_.store->GetRecord(m.record_id));
 
   // The very step a live push takes (push.h StageMutation), on the stored (pseudonymised)
   // values.
@@ -42,7 +43,7 @@ absl::StatusOr<ReplayResult> QuarantineReplayer::Replay(const std::string& devic
   in.plaintext_fields = nullptr;
   in.now_ms = ctx_.clock->NowMs();
   FS_ASSIGN_OR_RETURN(StagedMutation staged,
-                      StageMutation(ctx_.forms, limits_, in, &current, &record_commit));
+                      StageMutation(ctx_.forms, limits_, in, &slots, &record_commit));
   ReplayResult out;
   if (staged.quarantine) {
     // Still invalid: keep it, with what is wrong now. Nothing was staged.

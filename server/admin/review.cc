@@ -62,7 +62,7 @@ absl::StatusOr<std::optional<ConflictView>> ConflictReview::ViewIfVisible(
   if (!record) return std::optional<ConflictView>();
   FS_ASSIGN_OR_RETURN(auto schema, forms_->Get(record->form_id, record->form_version));
   ConflictView v;
-  v.scope = schema->ScopeOf(record->fields);
+  v.scope = schema->ScopeOfRecord(*record);
   if (!InScope(actor, v.scope)) return std::optional<ConflictView>();
   v.entry = c;
   v.record_version = record->version;

@@ -85,6 +85,12 @@ absl::StatusOr<size_t> AggregationConsumer::ConsumeLocked() {
   AggCheckpoint next = checkpoint_;
   for (const ChangeEntry& c : batch->changes) {
     if (c.seq <= next.seq) continue;  // at-least-once delivery: already applied
+    if (!c.parent_record_id.empty()) {
+      // A repeat instance (child record) is no record of its form's aggregations, which
+      // count root records; aggregations over a repeat are not supported yet.
+      next.seq = c.seq;
+      continue;
+    }
     auto fit = page.forms.find(c.form_id);
     if (fit == page.forms.end() || fit->second.form.version < c.form_version) {
       auto form = forms_->Latest(c.form_id, c.form_version);

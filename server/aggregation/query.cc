@@ -193,7 +193,7 @@ absl::StatusOr<VerifyResult> AggregationQueries::Verify(const std::string& form_
       FS_RETURN_IF_ERROR(records_->ForEachRecord(form_id, [&](const Record& r) {
         result.records_scanned++;
         if (r.seq > checkpoint) moving = true;
-        if (moving || r.deleted) return;
+        if (moving || r.deleted || r.is_child()) return;
         AggContribution c =
             Contribute(def, r.fields, EncodeScopeTuple(ScopeOfFields(form, r.fields)));
         Apply(c, +1, &expected[Key(c.scope, c.bucket, c.group)]);

@@ -26,9 +26,13 @@ const ChoiceList* Form::FindChoiceList(const std::string& name) const {
   return nullptr;
 }
 
-std::string Form::RepeatOf(const FieldDef& field) const {
+std::string Form::RepeatOf(const FieldDef& field) const { return RepeatFrom(field.group); }
+
+std::string Form::EnclosingRepeat(const GroupDef& group) const { return RepeatFrom(group.parent); }
+
+std::string Form::RepeatFrom(const std::string& group) const {
   // Bounded by the number of groups, so a (refused) cycle of parents cannot loop forever.
-  std::string at = field.group;
+  std::string at = group;
   for (size_t hops = 0; !at.empty() && hops <= groups.size(); ++hops) {
     const GroupDef* g = FindGroup(at);
     if (g == nullptr) return "";
@@ -51,6 +55,11 @@ std::string ContentHash(const Mutation& m) {
                   static_cast<int>(m.op), "|", m.fields.size(), "|");
   for (const auto& [name, value] : m.fields) {
     absl::StrAppend(&buf, name.size(), ":", name, CanonicalEncoding(value));
+  }
+  // A child's place is part of its content; a root's hash is what it always was.
+  if (m.is_child() || !m.repeat.empty() || m.ordinal != 0) {
+    absl::StrAppend(&buf, "|child|", m.parent_record_id.size(), ":", m.parent_record_id,
+                    m.repeat.size(), ":", m.repeat, "|", m.ordinal);
   }
   return Sha256Hex(buf);
 }
@@ -136,7 +145,8 @@ size_t ApproxWireBytes(const FieldMap& fields) {
 
 size_t ApproxWireBytes(const Record& r) {
   return r.record_id.size() + r.form_id.size() + r.last_writer_device.size() +
-         r.content_hash.size() + ApproxWireBytes(r.fields) + 16 * kFieldAllowance;
+         r.content_hash.size() + r.parent_record_id.size() + r.repeat.size() +
+         r.root_record_id.size() + ApproxWireBytes(r.fields) + 20 * kFieldAllowance;
 }
 
 size_t ApproxWireBytes(const ConflictEntry& c) {
@@ -147,7 +157,8 @@ size_t ApproxWireBytes(const ConflictEntry& c) {
 
 size_t ApproxWireBytes(const QuarantineEntry& q) {
   size_t n = q.device_id.size() + q.reason.size() + q.mutation.record_id.size() +
-             q.mutation.form_id.size() + ApproxWireBytes(q.mutation.fields) + 16 * kFieldAllowance;
+             q.mutation.form_id.size() + q.mutation.parent_record_id.size() +
+             q.mutation.repeat.size() + ApproxWireBytes(q.mutation.fields) + 20 * kFieldAllowance;
   for (const auto& e : q.errors) n += e.field.size() + e.description.size() + 2 * kFieldAllowance;
   return n;
 }

@@ -188,6 +188,11 @@ struct Form {
   // the root record. Fields of a repeat belong to its instances (child records), not to the
   // root record.
   std::string RepeatOf(const FieldDef& field) const;
+  // The innermost repeat that contains the group or repeat `group` (not `group` itself), or
+  // "" when it is at the root record: where the instances of a repeat live.
+  std::string EnclosingRepeat(const GroupDef& group) const;
+  // The innermost repeat that is or contains the group `group` ("" = the root).
+  std::string RepeatFrom(const std::string& group) const;
 };
 
 // `texts[language]`, else `fallback` (the default language's text) when `language` is ""
@@ -225,6 +230,15 @@ struct Mutation {
   MutationOp op = MutationOp::kUpsert;
   FieldMap fields;  // only the changed fields; null clears
   Hlc hlc;
+  // A repeat instance (child record; DESIGN.md "Repeats"): the record it belongs to, the
+  // repeat (Form::groups name) it is an instance of and its 1-based position among that
+  // parent's instances of the repeat. A create of a child names all three; an edit may leave
+  // parent and repeat empty (they never change) and ordinal 0 (unchanged). Empty for a root.
+  std::string parent_record_id;
+  std::string repeat;
+  uint32_t ordinal = 0;
+
+  bool is_child() const { return !parent_record_id.empty(); }
 };
 
 // SHA-256 (hex) over the mutation's content: record, form, op and fields. The same edit sent
@@ -268,6 +282,16 @@ struct Receipt {
 
 enum class Role { kEnumerator = 1, kBorderOfficer, kSupervisor, kAdmin, kFeedReader };
 
+// One scope grant or one scope coordinate of a record: `field` = `value`.
+struct ScopePair {
+  std::string field;
+  std::string value;
+  bool operator<(const ScopePair& o) const {
+    return std::tie(field, value) < std::tie(o.field, o.value);
+  }
+  bool operator==(const ScopePair& o) const { return field == o.field && value == o.value; }
+};
+
 // When and by whom a field last changed.
 struct FieldMeta {
   uint64_t version = 0;  // record version that last changed the field
@@ -291,16 +315,19 @@ struct Record {
   int64_t updated_ms = 0;
   // Version at which the record was deleted (0 if never); a stale edit is a conflict.
   uint64_t deleted_version = 0;
-};
 
-// One scope grant or one scope coordinate of a record: `field` = `value`.
-struct ScopePair {
-  std::string field;
-  std::string value;
-  bool operator<(const ScopePair& o) const {
-    return std::tie(field, value) < std::tie(o.field, o.value);
-  }
-  bool operator==(const ScopePair& o) const { return field == o.field && value == o.value; }
+  // ---- Child records (repeat instances). All empty for a root record. ----
+  // The record this one is an instance in, the repeat and the 1-based ordinal (Mutation).
+  std::string parent_record_id;
+  std::string repeat;
+  uint32_t ordinal = 0;
+  // Kept by the server: the root of the tree (the parent's root, or the parent when it is a
+  // root) and the root's scope coordinates, which are this record's scope (a child never has
+  // its own). Moving the root rewrites root_scope in every record of its tree.
+  std::string root_record_id;
+  std::vector<ScopePair> root_scope;
+
+  bool is_child() const { return !parent_record_id.empty(); }
 };
 
 // ---- Change log ------------------------------------------------------------------------
@@ -325,6 +352,11 @@ struct ChangeEntry {
   std::vector<ScopePair> scope_after;
   std::string device_id;
   int64_t commit_time_ms = 0;
+  // A child record's place (Record): "" / 0 for a root record.
+  std::string parent_record_id;
+  std::string repeat;
+  uint32_t ordinal = 0;
+  std::string root_record_id;
 };
 
 // ---- Conflicts and quarantine ----------------------------------------------------------

@@ -219,6 +219,9 @@ void ToProto(const Mutation& m, v1::Mutation* out) {
   }
   ToProto(m.fields, out->mutable_fields());
   ToProto(m.hlc, out->mutable_hlc());
+  out->set_parent_record_id(m.parent_record_id);
+  out->set_repeat(m.repeat);
+  out->set_ordinal(m.ordinal);
 }
 
 Mutation FromProto(const v1::Mutation& m) {
@@ -241,6 +244,9 @@ Mutation FromProto(const v1::Mutation& m) {
   }
   out.fields = FromProto(m.fields());
   out.hlc = FromProto(m.hlc());
+  out.parent_record_id = m.parent_record_id();
+  out.repeat = m.repeat();
+  out.ordinal = m.ordinal();
   return out;
 }
 
@@ -288,6 +294,10 @@ void ToProto(const Record& r, v1::RecordState* out) {
   out->set_has_open_conflict(r.open_conflict);
   out->set_last_writer_device(r.last_writer_device);
   if (!r.deleted) ToProto(r.fields, out->mutable_fields());
+  out->set_parent_record_id(r.parent_record_id);
+  out->set_repeat(r.repeat);
+  out->set_ordinal(r.ordinal);
+  out->set_root_record_id(r.root_record_id);
 }
 
 void ToProto(const ChangeEntry& c, v1::Change* out) {
@@ -309,6 +319,10 @@ void ToProto(const ChangeEntry& c, v1::Change* out) {
   for (const auto& s : c.scope_before) (*out->mutable_scope_before())[s.field] = s.value;
   out->set_device_id(c.device_id);
   out->set_commit_time_ms(c.commit_time_ms);
+  out->set_parent_record_id(c.parent_record_id);
+  out->set_repeat(c.repeat);
+  out->set_ordinal(c.ordinal);
+  out->set_root_record_id(c.root_record_id);
 }
 
 }  // namespace fieldsync::convert

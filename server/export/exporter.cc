@@ -171,13 +171,15 @@ absl::StatusOr<ExportSummary> Exporter::Run(const Device& caller, const ExportRe
   FS_RETURN_IF_ERROR(source_->Scan(query, [&](const Record& record) -> absl::Status {
     progress.seq = std::max(progress.seq, record.seq);
     if (record.deleted && !request.include_deleted) return absl::OkStatus();
+    // Repeat instances (child records) are no rows of the form's table (child tables: to do).
+    if (record.is_child()) return absl::OkStatus();
     if (!caller.all_scopes) {
       auto it = schemas.find(record.form_version);
       if (it == schemas.end()) {
         FS_ASSIGN_OR_RETURN(auto schema, forms_->Get(record.form_id, record.form_version));
         it = schemas.emplace(record.form_version, std::move(schema)).first;
       }
-      if (!InScope(caller, it->second->ScopeOf(record.fields))) return absl::OkStatus();
+      if (!InScope(caller, it->second->ScopeOfRecord(record))) return absl::OkStatus();
     }
     if (!Matches(filters, record)) return absl::OkStatus();
     FillRow(table, record, &cells);

@@ -17,7 +17,10 @@ namespace fieldsync {
 
 struct FormSchema::CompiledField {
   const FieldDef* def = nullptr;
-  std::string repeat;               // the repeat the field is in; "" for fields of the root record
+  std::string repeat;  // the repeat the field is in; "" for fields of the root record
+  // The field or a group around it has a `relevant`: whether it is required depends on the
+  // record (forms/record_checks.h checks it), not on this mutation alone.
+  bool conditional = false;
   std::unique_ptr<re2::RE2> regex;  // null if the field has none
   absl::flat_hash_set<std::string> choices;
   // Pre-rendered for error messages: "must be one of: a, b, c".
@@ -277,6 +280,14 @@ absl::StatusOr<std::shared_ptr<const FormSchema>> FormSchema::Compile(Form form,
       c.regex = std::make_unique<re2::RE2>(def.regex, re2::RE2::Quiet);
     }
     c.repeat = schema->form_.RepeatOf(def);
+    c.conditional = !def.relevant.empty();
+    std::string at = def.group;
+    for (size_t hops = 0; !at.empty() && hops <= schema->form_.groups.size(); ++hops) {
+      const GroupDef* g = schema->form_.FindGroup(at);
+      if (g == nullptr) break;
+      if (!g->relevant.empty()) c.conditional = true;
+      at = g->parent;
+    }
     if (IsSelect(def.type) && def.choice_file.empty()) {
       c.choices.insert(def.choices.begin(), def.choices.end());
       c.choices_text = ChoicesText(def.choices);
@@ -378,8 +389,8 @@ std::string FormSchema::CheckValue(const CompiledField& c, const Value& value,
   return "unknown field type";
 }
 
-std::vector<FieldError> FormSchema::CheckValues(const FieldMap& changed,
-                                                const RecordLimits& limits) const {
+std::vector<FieldError> FormSchema::CheckValues(const FieldMap& changed, const RecordLimits& limits,
+                                                const std::string& repeat) const {
   std::vector<FieldError> errors;
   if (changed.size() > limits.max_fields_per_record) {
     errors.push_back({"", absl::StrCat("too many fields: ", changed.size(), " (at most ",
@@ -393,13 +404,18 @@ std::vector<FieldError> FormSchema::CheckValues(const FieldMap& changed,
       continue;
     }
     const CompiledField& c = fields_[it->second];
-    if (!c.repeat.empty()) {
-      errors.push_back({name, absl::StrCat("is a field of repeat \"", c.repeat,
-                                           "\": its values belong to the repeat's instances")});
+    if (c.repeat != repeat) {
+      if (c.repeat.empty()) {
+        errors.push_back(
+            {name, absl::StrCat("is a field of the root record, not of repeat \"", repeat, "\"")});
+      } else {
+        errors.push_back({name, absl::StrCat("is a field of repeat \"", c.repeat,
+                                             "\": its values belong to the repeat's instances")});
+      }
       continue;
     }
     if (IsNull(value)) {
-      if (c.def->required) errors.push_back({name, "required"});
+      if (c.def->required && !c.conditional) errors.push_back({name, "required"});
       continue;
     }
     std::string err = CheckValue(c, value, limits);
@@ -412,10 +428,12 @@ std::vector<FieldError> FormSchema::CheckValues(const FieldMap& changed,
   return errors;
 }
 
-std::vector<FieldError> FormSchema::CheckRequired(const FieldMap& full_record) const {
+std::vector<FieldError> FormSchema::CheckRequired(const FieldMap& full_record,
+                                                  const std::string& repeat) const {
   std::vector<FieldError> errors;
-  for (const auto& f : form_.fields) {
-    if (!f.required || !form_.RepeatOf(f).empty()) continue;
+  for (const auto& c : fields_) {
+    const FieldDef& f = *c.def;
+    if (!f.required || c.repeat != repeat || c.conditional) continue;
     auto it = full_record.find(f.name);
     if (it == full_record.end() || IsNull(it->second)) errors.push_back({f.name, "required"});
   }
@@ -438,6 +456,10 @@ bool FormSchema::DefaultIsExpression(const std::string& default_value) {
     }
   }
   return false;
+}
+
+std::vector<ScopePair> FormSchema::ScopeOfRecord(const Record& record) const {
+  return record.is_child() ? record.root_scope : ScopeOf(record.fields);
 }
 
 std::vector<ScopePair> FormSchema::ScopeOf(const FieldMap& fields) const {

@@ -99,17 +99,23 @@ class FormSchema {
   //   - more than limits.max_fields_per_record values: a single error with field "" (and no
   //     other checks are made);
   //   - a field the form does not define: "unknown field";
-  //   - a field inside a repeat (its values belong to the repeat's instances);
-  //   - null on a required field: "required";
+  //   - a field that is not a field of `repeat` ("" = the root record: a field inside a
+  //     repeat belongs to the repeat's instances; a repeat's instance holds only the fields
+  //     of that repeat, through its groups, not those of repeats nested in it);
+  //   - null on a required field: "required" (unless the field or a group around it has a
+  //     `relevant`: then CheckRecordExpressions decides, on the whole record);
   //   - a value of the wrong kind for the field type, or one that breaks a constraint
   //     (length, min/max, regex, choices, calendar date, RFC 3339 datetime, coordinates).
   // Nulls on optional fields are always accepted.
-  std::vector<FieldError> CheckValues(const FieldMap& changed, const RecordLimits& limits) const;
+  std::vector<FieldError> CheckValues(const FieldMap& changed, const RecordLimits& limits,
+                                      const std::string& repeat = "") const;
 
   // Checks a whole record (after the mutation is merged): one {name, "required"} error per
-  // required field of the root record (not in a repeat) that is missing or null, sorted by
-  // field name.
-  std::vector<FieldError> CheckRequired(const FieldMap& full_record) const;
+  // required field of `repeat` ("" = the root record) that is missing or null, sorted by
+  // field name. Fields with a `relevant` (theirs or a group's) are left to
+  // CheckRecordExpressions (forms/record_checks.h), which knows whether they are relevant.
+  std::vector<FieldError> CheckRequired(const FieldMap& full_record,
+                                        const std::string& repeat = "") const;
 
   // Whether `default_value` is an expression (evaluated when a record is created) rather
   // than a literal, by pyxform's rule: it references a field (${...}) or calls a function.
@@ -118,6 +124,9 @@ class FormSchema {
   // The scope coordinates of a record: {field, ScopeText(value)} for each scope field that is
   // present and not null in `fields`, in the form's scope_fields order.
   std::vector<ScopePair> ScopeOf(const FieldMap& fields) const;
+  // The scope of a stored record: ScopeOf(its fields) for a root record, its root's scope
+  // (Record::root_scope) for a child record.
+  std::vector<ScopePair> ScopeOfRecord(const Record& record) const;
 
  private:
   struct CompiledField;

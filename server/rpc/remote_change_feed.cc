@@ -26,6 +26,10 @@ ChangeEntry FromProto(const v1::Change& c) {
   for (const auto& [f, v] : c.scope_before()) e.scope_before.push_back({f, v});
   e.device_id = c.device_id();
   e.commit_time_ms = c.commit_time_ms();
+  e.parent_record_id = c.parent_record_id();
+  e.repeat = c.repeat();
+  e.ordinal = c.ordinal();
+  e.root_record_id = c.root_record_id();
   return e;
 }
 

@@ -126,6 +126,9 @@ void ToPb(const Mutation& m, pb::MutationPb* out) {
   auto* fields = out->mutable_fields();
   for (const auto& [name, value] : m.fields) ToPb(value, &(*fields)[name]);
   ToPb(m.hlc, out->mutable_hlc());
+  out->set_parent_record_id(m.parent_record_id);
+  out->set_repeat(m.repeat);
+  out->set_ordinal(m.ordinal);
 }
 
 Mutation FromPb(const pb::MutationPb& m) {
@@ -140,6 +143,9 @@ Mutation FromPb(const pb::MutationPb& m) {
   out.op = known ? static_cast<MutationOp>(m.op()) : static_cast<MutationOp>(0);
   for (const auto& [name, value] : m.fields()) out.fields.emplace(name, FromPb(value));
   out.hlc = FromPb(m.hlc());
+  out.parent_record_id = m.parent_record_id();
+  out.repeat = m.repeat();
+  out.ordinal = m.ordinal();
   return out;
 }
 
@@ -212,6 +218,13 @@ std::string Encode(const Record& r) {
   p.set_content_hash(r.content_hash);
   p.set_updated_ms(r.updated_ms);
   p.set_deleted_version(r.deleted_version);
+  if (r.is_child()) {
+    p.set_parent_record_id(r.parent_record_id);
+    p.set_repeat(r.repeat);
+    p.set_ordinal(r.ordinal);
+    p.set_root_record_id(r.root_record_id);
+    ToPb(r.root_scope, p.mutable_root_scope());
+  }
   return p.SerializeAsString();
 }
 
@@ -242,6 +255,11 @@ absl::Status Decode(std::string_view in, Record* out) {
   out->content_hash = p.content_hash();
   out->updated_ms = p.updated_ms();
   out->deleted_version = p.deleted_version();
+  out->parent_record_id = p.parent_record_id();
+  out->repeat = p.repeat();
+  out->ordinal = p.ordinal();
+  out->root_record_id = p.root_record_id();
+  out->root_scope = FromPb(p.root_scope());
   return absl::OkStatus();
 }
 
@@ -267,6 +285,10 @@ std::string Encode(const ChangeEntry& c) {
   ToPb(c.scope_after, p.mutable_scope_after());
   p.set_device_id(c.device_id);
   p.set_commit_time_ms(c.commit_time_ms);
+  p.set_parent_record_id(c.parent_record_id);
+  p.set_repeat(c.repeat);
+  p.set_ordinal(c.ordinal);
+  p.set_root_record_id(c.root_record_id);
   return p.SerializeAsString();
 }
 
@@ -291,6 +313,10 @@ absl::Status Decode(std::string_view in, ChangeEntry* out) {
   out->scope_after = FromPb(p.scope_after());
   out->device_id = p.device_id();
   out->commit_time_ms = p.commit_time_ms();
+  out->parent_record_id = p.parent_record_id();
+  out->repeat = p.repeat();
+  out->ordinal = p.ordinal();
+  out->root_record_id = p.root_record_id();
   return absl::OkStatus();
 }
 

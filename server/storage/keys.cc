@@ -101,6 +101,18 @@ std::optional<FormKeyParts> ParseFormKey(std::string_view key) {
 
 std::string RecordKey(std::string_view record_id) { return Tagged(kRecord, record_id); }
 
+std::string ChildIndexPrefix(std::string_view parent_record_id) {
+  std::string k(1, kChildIndex);
+  PutLengthPrefixed(&k, parent_record_id);
+  return k;
+}
+
+std::string ChildIndexKey(std::string_view parent_record_id, std::string_view child_record_id) {
+  std::string k = ChildIndexPrefix(parent_record_id);
+  k.append(child_record_id.data(), child_record_id.size());
+  return k;
+}
+
 std::string EnrollmentCodeKey(std::string_view code_hash) {
   return Tagged(kEnrollmentCode, code_hash);
 }

@@ -26,6 +26,8 @@
 //   'h' target_id                             -> WebhookTarget
 //   'k' target_id                             -> WebhookState (checkpoint, counters)
 //   'y' lp(target_id) be64(seq)               -> DeadLetter
+//   'i' lp(parent_record_id) child_record_id  -> "" (child records of a record; kept when
+//                                                either is deleted, as records are)
 #ifndef FIELDSYNC_SERVER_STORAGE_KEYS_H_
 #define FIELDSYNC_SERVER_STORAGE_KEYS_H_
 
@@ -53,6 +55,7 @@ inline constexpr char kRetiredToken = 'b';
 inline constexpr char kWebhookTarget = 'h';
 inline constexpr char kWebhookState = 'k';
 inline constexpr char kDeadLetter = 'y';
+inline constexpr char kChildIndex = 'i';
 
 // Meta names.
 // The on-disk format of the database: storage.proto's messages, the value encodings of
@@ -90,6 +93,10 @@ struct FormKeyParts {
 std::optional<FormKeyParts> ParseFormKey(std::string_view key);
 
 std::string RecordKey(std::string_view record_id);
+
+// Child index: every child record of `parent_record_id`, by child id.
+std::string ChildIndexPrefix(std::string_view parent_record_id);
+std::string ChildIndexKey(std::string_view parent_record_id, std::string_view child_record_id);
 
 std::string ChangeKey(uint64_t seq);
 std::optional<uint64_t> ParseChangeKey(std::string_view key);

@@ -200,6 +200,11 @@ void Store::Batch::PutQuarantine(const QuarantineEntry& q) {
 void Store::Batch::DeleteQuarantine(std::string_view device_id, uint64_t device_seq) {
   batch_->Delete(keys::QuarantineKey(device_id, device_seq)).PermitUncheckedError();
 }
+void Store::Batch::PutChildIndex(std::string_view parent_record_id,
+                                 std::string_view child_record_id) {
+  batch_->Put(keys::ChildIndexKey(parent_record_id, child_record_id), "").PermitUncheckedError();
+}
+
 void Store::Batch::PutConflict(const ConflictEntry& c) {
   batch_
       ->Put(keys::ConflictKey(c.record_id, c.device_writer, c.device_seq, c.field),
@@ -508,6 +513,20 @@ absl::Status Store::ScanScopeIndex(
 
 absl::StatusOr<std::vector<ConflictEntry>> Store::ListConflicts(std::string_view record_id) const {
   return ScanPrefix<ConflictEntry>(db_.get(), keys::ConflictPrefix(record_id));
+}
+
+absl::StatusOr<std::vector<std::string>> Store::ListChildIds(std::string_view parent_record_id,
+                                                             size_t limit) const {
+  std::vector<std::string> out;
+  if (limit == 0) return out;
+  const std::string prefix = keys::ChildIndexPrefix(parent_record_id);
+  FS_RETURN_IF_ERROR(Scan(db_.get(), prefix, keys::PrefixSuccessor(prefix),
+                          [&](rocksdb::Slice k, rocksdb::Slice) -> absl::StatusOr<bool> {
+                            k.remove_prefix(prefix.size());
+                            out.emplace_back(k.data(), k.size());
+                            return out.size() < limit;
+                          }));
+  return out;
 }
 
 absl::StatusOr<std::vector<QuarantineEntry>> Store::ListQuarantine(

@@ -73,6 +73,8 @@ class Store {
     void PutQuarantine(const QuarantineEntry& q);
     void DeleteQuarantine(std::string_view device_id, uint64_t device_seq);
     void PutConflict(const ConflictEntry& c);
+    // Lists `child_record_id` among the children of `parent_record_id` (ListChildIds).
+    void PutChildIndex(std::string_view parent_record_id, std::string_view child_record_id);
     // Also maintains the token-hash index.
     void PutDevice(const Device& d);
     void DeleteTokenIndex(std::string_view token_hash);
@@ -194,6 +196,10 @@ class Store {
       const std::function<bool(uint64_t seq, std::string_view record_id)>& fn,
       const Snapshot* at = nullptr) const;
   absl::StatusOr<std::vector<ConflictEntry>> ListConflicts(std::string_view record_id) const;
+  // The ids of the child records of `parent_record_id` (deleted ones too), in id order, at
+  // most `limit`.
+  absl::StatusOr<std::vector<std::string>> ListChildIds(std::string_view parent_record_id,
+                                                        size_t limit) const;
   absl::StatusOr<std::vector<QuarantineEntry>> ListQuarantine(std::string_view device_id) const;
 
   // ---- Admin reads (server/admin). Positions are opaque resume points (for page tokens);

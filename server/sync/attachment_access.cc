@@ -16,7 +16,7 @@ absl::StatusOr<AttachmentRef> AttachmentAccess::Resolve(const Device& device,
       absl::NotFoundError(absl::StrCat("no record ", record_id, " in your scopes"));
   if (!record || record->deleted) return none;
   FS_ASSIGN_OR_RETURN(auto schema, ctx_.forms->Get(record->form_id, record->form_version));
-  if (!InScope(device, schema->ScopeOf(record->fields))) return none;
+  if (!InScope(device, schema->ScopeOfRecord(*record))) return none;
   const FieldDef* def = schema->form().FindField(field);
   if (def == nullptr || def->type != FieldType::kAttachment) {
     return absl::InvalidArgumentError(

@@ -20,8 +20,8 @@ absl::StatusOr<uint64_t> RecordCommit::StageRecordChange(const FormSchema& schem
   seqs_.push_back(seq);
   next->seq = seq;
   std::vector<ScopePair> scope_before;
-  if (current != nullptr) scope_before = schema.ScopeOf(current->fields);
-  std::vector<ScopePair> scope_after = schema.ScopeOf(next->fields);
+  if (current != nullptr) scope_before = schema.ScopeOfRecord(*current);
+  std::vector<ScopePair> scope_after = schema.ScopeOfRecord(*next);
 
   ChangeEntry change;
   change.seq = seq;
@@ -37,6 +37,13 @@ absl::StatusOr<uint64_t> RecordCommit::StageRecordChange(const FormSchema& schem
   change.scope_after = scope_after;
   change.device_id = writer_device;
   change.commit_time_ms = now_ms;
+  change.parent_record_id = next->parent_record_id;
+  change.repeat = next->repeat;
+  change.ordinal = next->ordinal;
+  change.root_record_id = next->root_record_id;
+  if (current == nullptr && next->is_child()) {
+    batch_.PutChildIndex(next->parent_record_id, next->record_id);
+  }
 
   // The record's index entries move to the new seq under every coordinate it had or has; a
   // coordinate it left keeps an exit entry at the new seq (so a pull there removes it).

@@ -132,7 +132,7 @@ absl::StatusOr<PullPage> PullCore::Pull(const Device& device, const PullQuery& q
       schema = s.get();
       schemas.emplace(std::make_pair(rec.form_id, rec.form_version), std::move(s));
     }
-    const bool visible = InScope(device, schema->ScopeOf(rec.fields));
+    const bool visible = InScope(device, schema->ScopeOfRecord(rec));
     if (visible && rec.seq != seq) continue;  // a later entry carries its latest version
     // A full snapshot (no cursor) has nothing to remove: records that left the scope are
     // simply not in it.

@@ -12,11 +12,12 @@ namespace fieldsync {
 
 // Everything one batch has read and decided so far; written in one WriteBatch at the end.
 struct PushCore::BatchState {
-  explicit BatchState(const SyncContext& ctx) : commit(ctx.store, ctx.sequencer) {}
+  explicit BatchState(const SyncContext& ctx)
+      : commit(ctx.store, ctx.sequencer), records(ctx.store) {}
   RecordCommit commit;
   DeviceSyncState device_state;
   // Every record the batch names, read once up front and updated as the batch changes them.
-  std::unordered_map<std::string, std::optional<Record>> records;
+  RecordSlots records;
   std::map<uint64_t, Receipt> receipts_by_seq;  // receipts stored by this batch
   int64_t now_ms = 0;
 };
@@ -41,21 +42,12 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
         "batch too large", {{"mutations", absl::StrCat("at most ", limits_.max_mutations_per_batch,
                                                        " per request; got ", batch.size())}});
   }
-  std::vector<std::string> lock_keys{DeviceLockKey(device.device_id)};
-  for (const auto& m : batch) lock_keys.push_back(RecordLockKey(m.record_id));
-  LockTable::Guard guard = ctx_.locks->Lock(lock_keys);
-
   BatchState st(ctx_);
+  FS_ASSIGN_OR_RETURN(
+      LockTable::Guard guard,
+      LockTrees(ctx_.locks, ctx_.store, {DeviceLockKey(device.device_id)}, batch, &st.records));
   st.now_ms = ctx_.clock->NowMs();
   FS_ASSIGN_OR_RETURN(st.device_state, ctx_.store->GetDeviceSyncState(device.device_id));
-  {
-    std::vector<std::string> ids;
-    for (const auto& m : batch) {
-      if (st.records.emplace(m.record_id, std::nullopt).second) ids.push_back(m.record_id);
-    }
-    FS_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> found, ctx_.store->GetRecords(ids));
-    for (size_t i = 0; i < ids.size(); ++i) st.records[ids[i]] = std::move(found[i]);
-  }
 
   std::vector<Receipt> receipts;
   receipts.reserve(batch.size());
@@ -158,8 +150,7 @@ absl::StatusOr<bool> PushCore::Pseudonymize(const Mutation& plain, Mutation* out
 }
 
 absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimits& limits,
-                                             const MutationToStage& in,
-                                             std::optional<Record>* current_slot,
+                                             const MutationToStage& in, RecordSlots* slots,
                                              RecordCommit* commit) {
   const Mutation& m = *in.mutation;
   const Device& device = *in.writer;
@@ -196,8 +187,13 @@ absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimi
   if (m.op == MutationOp::kDelete && !m.fields.empty()) {
     return reject("invalid", {{"fields", "a delete carries no fields"}});
   }
+  FS_ASSIGN_OR_RETURN(std::optional<Record> * current_slot, slots->Get(m.record_id));
+  const Record* current = *current_slot ? &**current_slot : nullptr;
+  FS_ASSIGN_OR_RETURN(Placement place, PlaceChild(schema, device, m, current, slots, limits.tree));
+  if (!place.ok) return reject(std::move(place.reason), std::move(place.errors));
   if (in.plaintext_fields != nullptr) {
-    if (auto errors = schema.CheckValues(*in.plaintext_fields, limits.record); !errors.empty()) {
+    if (auto errors = schema.CheckValues(*in.plaintext_fields, limits.record, place.repeat);
+        !errors.empty()) {
       Pseudonymizer::ScrubErrors(schema.form(), *in.plaintext_fields, &errors);
       return reject("invalid", std::move(errors));
     }
@@ -208,13 +204,12 @@ absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimi
       const FieldDef* def = schema.form().FindField(name);
       if (def == nullptr || !def->pii) checkable.emplace(name, value);
     }
-    if (auto errors = schema.CheckValues(checkable, limits.record); !errors.empty()) {
+    if (auto errors = schema.CheckValues(checkable, limits.record, place.repeat); !errors.empty()) {
       return reject("invalid", std::move(errors));
     }
   }
 
-  const Record* current = *current_slot ? &**current_slot : nullptr;
-  if (current != nullptr && !InScope(device, schema.ScopeOf(current->fields))) {
+  if (current != nullptr && !InScope(device, schema.ScopeOfRecord(*current))) {
     // Answered as if the record did not exist, so an edit or delete learns nothing of another
     // scope; only a create, which would succeed on a free id, is refused as outside the scope
     // (the answer a create in a scope the device does not hold gets).
@@ -237,17 +232,38 @@ absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimi
     return reject(res.reject_reason, std::move(res.errors));
   }
   if (res.changed) {
+    if (current == nullptr && m.is_child()) {
+      FS_RETURN_IF_ERROR(AdoptParent(schema, m, slots, &res.record));
+    }
     if (!res.record.deleted) {
-      if (auto errors = schema.CheckRequired(res.record.fields); !errors.empty()) {
+      if (auto errors = schema.CheckRequired(res.record.fields, place.repeat); !errors.empty()) {
         return reject("invalid", std::move(errors));
       }
+      if (!schema.expressions().empty()) {
+        FS_ASSIGN_OR_RETURN(
+            std::vector<FieldError> errors,
+            CheckInTree(schema, res.record, in.plaintext_fields, in.now_ms, limits.tree, slots));
+        if (!errors.empty()) return reject("invalid", std::move(errors));
+      }
     }
-    if (!InScope(device, schema.ScopeOf(res.record.fields))) {
+    if (!InScope(device, schema.ScopeOfRecord(res.record))) {
       return reject("scope", {{"", "record is outside your scope"}});
+    }
+    std::vector<std::optional<Record>*> subtree;
+    if (ChangesSubtree(schema, current, res.record)) {
+      absl::StatusOr<std::vector<std::optional<Record>*>> below =
+          Subtree(m.record_id, limits.tree, slots);
+      if (!below.ok()) {
+        if (below.status().code() != absl::StatusCode::kInvalidArgument) return below.status();
+        return reject("invalid", {{"", std::string(below.status().message())}});
+      }
+      subtree = *std::move(below);
     }
     FS_ASSIGN_OR_RETURN(out.receipt.seq, commit->StageRecordChange(schema, current, &res.record,
                                                                    std::move(res.field_changes),
                                                                    device.device_id, in.now_ms));
+    FS_RETURN_IF_ERROR(
+        StageSubtreeChanges(schema, res.record, subtree, device, m.hlc, in.now_ms, commit));
   } else if (res.metadata_changed) {
     // Only the open-conflict flag changed (the edit lost): same version, no field changes, but
     // a new seq and change-log entry, so devices already up to date learn the flag through an
@@ -279,8 +295,8 @@ absl::StatusOr<Receipt> PushCore::ApplyOne(const Device& device, const Mutation&
   in.mutation = &m;
   in.plaintext_fields = &plain.fields;
   in.now_ms = st->now_ms;
-  FS_ASSIGN_OR_RETURN(StagedMutation staged, StageMutation(ctx_.forms, limits_, in,
-                                                           &st->records[m.record_id], &st->commit));
+  FS_ASSIGN_OR_RETURN(StagedMutation staged,
+                      StageMutation(ctx_.forms, limits_, in, &st->records, &st->commit));
   if (staged.quarantine) {
     Quarantine(device, m, staged.receipt.errors, std::move(staged.reason), st);
   }

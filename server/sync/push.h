@@ -13,6 +13,7 @@
 #include "server/forms/form_registry.h"
 #include "server/forms/pseudonymizer.h"
 #include "server/sync/commit.h"
+#include "server/sync/record_tree.h"
 #include "server/sync/sync_context.h"
 
 namespace fieldsync {
@@ -21,6 +22,7 @@ struct PushLimits {
   size_t max_mutations_per_batch = 500;
   size_t max_record_id_bytes = 128;
   RecordLimits record;
+  TreeLimits tree;
 };
 
 // One mutation's validation and apply step: DESIGN.md "Push: apply rules" 3-6 for a mutation
@@ -50,14 +52,16 @@ struct StagedMutation {
   size_t conflicts_opened = 0;
 };
 
-// Validates `in` against its form version and, if it is valid, stages its effect into `commit`
-// (record, change-log entry, scope index moves, conflict entries; not the receipt, the device
-// state or quarantine, which are the caller's) and replaces `*current` (the record's state
-// before, nullopt if absent) with the new state. Errors only from the form registry (not
-// NOT_FOUND); every invalid mutation is a result with quarantine == true.
+// Validates `in` against its form version and its place in its record tree (record_tree.h)
+// and, if it is valid, stages its effect into `commit` (record, change-log entry, scope index
+// moves, conflict entries, and the tombstones or scope moves of the records below it; not the
+// receipt, the device state or quarantine, which are the caller's) and updates `slots` (the
+// batch's records, read under LockTrees' locks) with the new states. Errors only from the
+// form registry (not NOT_FOUND) and storage; every invalid mutation is a result with
+// quarantine == true.
 absl::StatusOr<StagedMutation> StageMutation(FormRegistry* forms, const PushLimits& limits,
-                                             const MutationToStage& in,
-                                             std::optional<Record>* current, RecordCommit* commit);
+                                             const MutationToStage& in, RecordSlots* slots,
+                                             RecordCommit* commit);
 
 struct ReceiptList {
   std::vector<Receipt> receipts;

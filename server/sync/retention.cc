@@ -33,7 +33,7 @@ absl::StatusOr<uint64_t> Retention::PurgeOnce(const RetentionPolicy& policy, siz
     if (rec && rec->seq == c.seq && !rec->deleted) {
       auto schema = ctx_.forms->Get(rec->form_id, rec->form_version);
       if (!schema.ok()) return schema.status();
-      for (const auto& p : (*schema)->ScopeOf(rec->fields)) live.insert(p);
+      for (const auto& p : (*schema)->ScopeOfRecord(*rec)) live.insert(p);
       live.insert(FormWidePair());
     }
     Store::Batch batch;

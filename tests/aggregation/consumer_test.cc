@@ -163,6 +163,22 @@ TEST_F(ConsumerTest, CreateEditMoveDeleteUndelete) {
   EXPECT_EQ(consumer_->status().last_commit_time_ms, 1006);
 }
 
+TEST_F(ConsumerTest, ChildRecordsAreNotCountedAsRecordsOfTheForm) {
+  feed_.Append(Change(1, "r1", true, NewHousehold("Ninewa", "Mosul", "2024-05-01", 4),
+                      {{"governorate", "Ninewa"}}));
+  // A roster member of r1: its change carries the root's scope, not a household of its own.
+  ChangeEntry member =
+      Change(2, "m1", true, {{"age", Value{}, Value{int64_t{30}}}}, {{"governorate", "Ninewa"}});
+  member.parent_record_id = "r1";
+  member.repeat = "members";
+  member.ordinal = 1;
+  member.root_record_id = "r1";
+  feed_.Append(member);
+  Drain();
+  EXPECT_EQ(Rows(), (std::vector<std::string>{"2024-04-29|Ninewa|Mosul|1|4|1"}));
+  EXPECT_EQ(consumer_->status().checkpoint_seq, 2u);
+}
+
 TEST_F(ConsumerTest, ScopeChangeMovesTheRecordBetweenCallers) {
   feed_.Append(Change(1, "r1", true, NewHousehold("Ninewa", "Mosul", "2024-05-01", 4),
                       {{"governorate", "Ninewa"}}));

@@ -227,6 +227,55 @@ TEST_F(CliTest, RecordAddEditRejectedAndExplained) {
   EXPECT_THAT(r.out, HasSubstr("synced"));
 }
 
+TEST_F(CliTest, RosterMembersWithParentAndRepeatImportedAndShownAsATree) {
+  Init(admin_);  // dtm_household is scoped by lower-case governorate names
+  CliResult r =
+      Cli({"record", "add", "dtm_household", "visit_date=2026-11-20", "governorate=ninewa",
+           "district=mosul", "consent=yes", "hh_size=3", "children_under_5=0"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string hh = r.out.substr(0, r.out.find('\n'));
+  r = Cli({"record", "add", "--parent", hh, "--repeat", "members", "sex=female", "age=40",
+           "relationship=head"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  // The form's own message, before anything is queued.
+  r = Cli({"record", "add", "--parent", hh, "--repeat", "members", "sex=male", "age=130",
+           "relationship=child"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Age must be between 0 and 120"));
+  r = Cli({"record", "add", "--parent", hh, "sex=male"});
+  EXPECT_EQ(r.code, 2);
+  const std::string csv = WriteFile("members.csv", "parent_record_id,sex,age,relationship\n" + hh +
+                                                       ",male,9,child\n" + hh +
+                                                       ",male,130,child\n"
+                                                       "no-such-household,female,3,child\n");
+  r = Cli({"import-csv", "dtm_household", csv, "--repeat", "members"});
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("members.csv:3: field age: Age must be between 0 and 120"));
+  EXPECT_THAT(r.out, HasSubstr("members.csv:4: no record no-such-household"));
+  EXPECT_THAT(r.out, HasSubstr("imported 1 of 3 rows"));
+  r = Cli({"import-csv", "dtm_household", csv, "--repeat", "members", "--parent-column", "x"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("has no column x"));
+
+  r = Cli({"record", "get", hh});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("hh_size=3"));
+  EXPECT_THAT(r.out, HasSubstr("  members[1] "));
+  EXPECT_THAT(r.out, HasSubstr("relationship=head"));
+  EXPECT_THAT(r.out, HasSubstr("  members[2] "));
+  EXPECT_LT(r.out.find("members[1]"), r.out.find("members[2]"));
+
+  r = Cli({"sync"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("applied 3"));
+  TestClient admin(server_->target(), admin_);
+  size_t members = 0;
+  for (const auto& rec : admin.Pull("").records) {
+    if (rec.parent_record_id() == hh) ++members;
+  }
+  EXPECT_EQ(members, 2u);
+}
+
 TEST_F(CliTest, ClearMessagesForUnreachableServerAndRevokedToken) {
   Init(ninewa_);
   CliResult r = Cli({"record", "add", "displacement_household", "governorate=Ninewa",

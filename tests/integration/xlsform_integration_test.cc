@@ -2,6 +2,7 @@
 // PublishForm takes an .xlsx's bytes (converted on the server, errors naming the cell, a
 // size bound), and devices read the v2 form back.
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -73,6 +74,98 @@ TEST_F(XlsFormIntegrationTest, ExamplesLoadedAtStartAndPublishedAsXlsx) {
   req.set_xlsx(ReadExample("dtm_household.xlsx"));
   EXPECT_EQ(tablet.forms()->PublishForm(tablet.Context().get(), req, &resp).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A dtm_household mutation (the example's version) from `device`.
+v1::Mutation Dtm(uint64_t seq, const std::string& id, uint64_t base,
+                 std::map<std::string, v1::Value> fields, const std::string& device) {
+  v1::Mutation m;
+  m.set_device_seq(seq);
+  m.set_record_id(id);
+  m.set_form_id("dtm_household");
+  m.set_form_version(2026120201);
+  m.set_base_version(base);
+  m.set_op(v1::Mutation::UPSERT);
+  for (auto& [k, v] : fields) (*m.mutable_fields())[k] = v;
+  m.mutable_hlc()->set_physical_ms(1'795'000'000'000 + static_cast<int64_t>(seq));
+  m.mutable_hlc()->set_device_id(device);
+  return m;
+}
+
+v1::Value Text(const std::string& s) {
+  v1::Value v;
+  v.set_text(s);
+  return v;
+}
+
+v1::Value Int(int64_t i) {
+  v1::Value v;
+  v.set_integer(i);
+  return v;
+}
+
+v1::Mutation Member(uint64_t seq, const std::string& id, const std::string& parent,
+                    uint32_t ordinal, int64_t age, const std::string& device) {
+  v1::Mutation m =
+      Dtm(seq, id, 0, {{"sex", Text("female")}, {"age", Int(age)}, {"relationship", Text("child")}},
+          device);
+  m.set_parent_record_id(parent);
+  m.set_repeat("members");
+  m.set_ordinal(ordinal);
+  return m;
+}
+
+TEST_F(XlsFormIntegrationTest, RosterRecordsAndServerChecksOverGrpc) {
+  TestClient tab = Client(tablet_token_);
+  const std::map<std::string, v1::Value> household = {{"visit_date", Text("2026-11-20")},
+                                                      {"governorate", Text("ninewa")},
+                                                      {"district", Text("mosul")},
+                                                      {"consent", Text("yes")},
+                                                      {"hh_size", Int(3)},
+                                                      {"children_under_5", Int(1)}};
+  std::map<std::string, v1::Value> too_many = household;
+  too_many["children_under_5"] = Int(4);  // more than the household size
+  std::vector<v1::Receipt> receipts;
+  // A client that skipped the SDK's checks: the server re-checks and quarantines with the
+  // form's message. A member before its household: refused, replayable.
+  ASSERT_TRUE(
+      tab.PushOne(
+             {Dtm(1, "hh-bad", 0, too_many, "tab-1"), Member(2, "m-early", "hh-1", 1, 30, "tab-1"),
+              Dtm(3, "hh-1", 0, household, "tab-1"), Member(4, "m-1", "hh-1", 1, 30, "tab-1"),
+              Member(5, "m-2", "hh-1", 2, 3, "tab-1")},
+             &receipts)
+          .ok());
+  ASSERT_EQ(receipts.size(), 5u);
+  EXPECT_EQ(receipts[0].outcome(), v1::REJECTED);
+  ASSERT_EQ(receipts[0].errors_size(), 1);
+  EXPECT_EQ(receipts[0].errors(0).field(), "children_under_5");
+  EXPECT_EQ(receipts[0].errors(0).description(),
+            "Children under 5 cannot be more than the household size");
+  EXPECT_EQ(receipts[1].outcome(), v1::REJECTED);
+  EXPECT_EQ(receipts[1].errors(0).field(), "parent_record_id");
+  for (int i = 2; i < 5; ++i) EXPECT_EQ(receipts[i].outcome(), v1::APPLIED) << i;
+
+  // Another device edits one member while the tablet edits another, both from the same
+  // versions: member by member, no conflict.
+  TestClient admin = Client(admin_token_);
+  ASSERT_TRUE(admin.PushOne({Dtm(1, "m-1", 1, {{"age", Int(31)}}, "admin")}, &receipts).ok());
+  EXPECT_EQ(receipts[0].outcome(), v1::APPLIED);
+  ASSERT_TRUE(tab.PushOne({Dtm(6, "m-2", 1, {{"age", Int(4)}}, "tab-1")}, &receipts).ok());
+  EXPECT_EQ(receipts[0].outcome(), v1::APPLIED);
+
+  // Deleting the household deletes its roster in the same write: a pull shows the tombstones.
+  v1::Mutation del = Dtm(7, "hh-1", 1, {}, "tab-1");
+  del.set_op(v1::Mutation::DELETE);
+  ASSERT_TRUE(tab.PushOne({del}, &receipts).ok());
+  EXPECT_EQ(receipts[0].outcome(), v1::APPLIED);
+  std::map<std::string, v1::RecordState> pulled;
+  for (const auto& r : tab.Pull("").records) pulled[r.record_id()] = r;
+  ASSERT_EQ(pulled.count("m-1"), 1u);
+  EXPECT_TRUE(pulled["m-1"].deleted());
+  EXPECT_TRUE(pulled["m-2"].deleted());
+  EXPECT_EQ(pulled["m-2"].parent_record_id(), "hh-1");
+  EXPECT_EQ(pulled.count("hh-bad"), 0u);
+  EXPECT_EQ(pulled.count("m-early"), 0u);
 }
 
 TEST_F(XlsFormIntegrationTest, BadWorkbooksAreRefusedWithTheirCell) {

@@ -354,6 +354,58 @@ function defineSuite() {
       assert.equal(tab.records.length, 3);
     });
 
+    it('Push and Pull a household with roster members (child records)', { timeout: TEST_TIMEOUT_MS }, async () => {
+      const hh = 'd0000000-0000-4000-8000-000000000001';
+      const members = ['d0000000-0000-4000-8000-000000000011', 'd0000000-0000-4000-8000-000000000012'];
+      const orphan = 'd0000000-0000-4000-8000-000000000013';
+      const dtm = (seq, id, fields) => ({
+        ...mutation('node-admin', seq, id, fields),
+        form_id: 'dtm_household',
+        form_version: 2026120201,
+      });
+      const root = dtm(1, hh, {
+        visit_date: { text: '2026-11-20' },
+        governorate: { text: 'ninewa' },
+        district: { text: 'mosul' },
+        consent: { text: 'yes' },
+        hh_size: { integer: 2 },
+        children_under_5: { integer: 0 },
+      });
+      const member = (seq, id, ordinal, sex, age, relationship) => ({
+        ...dtm(seq, id, { sex: { text: sex }, age: { integer: age },
+          relationship: { text: relationship } }),
+        parent_record_id: hh,
+        repeat: 'members',
+        ordinal,
+      });
+      const receipts = await pushBatch(clients.sync, tokens.admin, [
+        root,
+        member(2, members[0], 1, 'female', 41, 'head'),
+        member(3, members[1], 2, 'male', 9, 'child'),
+        { ...member(4, orphan, 1, 'male', 3, 'child'), parent_record_id: 'no-such-household' },
+      ]);
+      assert.equal(receipts.length, 4, JSON.stringify(receipts));
+      for (const r of receipts.slice(0, 3)) assert.equal(r.outcome, 'APPLIED', JSON.stringify(r));
+      assert.equal(receipts[3].outcome, 'REJECTED', JSON.stringify(receipts[3]));
+      assert.ok(receipts[3].errors.some((e) => e.field === 'parent_record_id'),
+        JSON.stringify(receipts[3].errors));
+
+      const { records } = await pull(clients.sync, tokens.admin);
+      const byId = new Map(records.map((r) => [r.record_id, r]));
+      assert.equal(byId.get(hh).parent_record_id, '');
+      assert.ok(!byId.has(orphan), 'a rejected child is not stored');
+      members.forEach((id, i) => {
+        const m = byId.get(id);
+        assert.ok(m, `member ${id} pulled`);
+        assert.equal(m.form_id, 'dtm_household');
+        assert.equal(m.parent_record_id, hh);
+        assert.equal(m.root_record_id, hh);
+        assert.equal(m.repeat, 'members');
+        assert.equal(m.ordinal, i + 1);
+        assert.equal(m.fields.relationship.text, i === 0 ? 'head' : 'child');
+      });
+    });
+
     it('no token / bad token: UNAUTHENTICATED', { timeout: TEST_TIMEOUT_MS }, async () => {
       const U = grpc.status.UNAUTHENTICATED;
       assert.equal(U, 16);

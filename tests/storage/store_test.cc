@@ -63,6 +63,11 @@ void ExpectSameRecord(const Record& a, const Record& b) {
   EXPECT_EQ(a.content_hash, b.content_hash);
   EXPECT_EQ(a.updated_ms, b.updated_ms);
   EXPECT_EQ(a.deleted_version, b.deleted_version);
+  EXPECT_EQ(a.parent_record_id, b.parent_record_id);
+  EXPECT_EQ(a.repeat, b.repeat);
+  EXPECT_EQ(a.ordinal, b.ordinal);
+  EXPECT_EQ(a.root_record_id, b.root_record_id);
+  EXPECT_EQ(a.root_scope, b.root_scope);
 }
 
 void ExpectSameChange(const ChangeEntry& a, const ChangeEntry& b) {
@@ -84,6 +89,10 @@ void ExpectSameChange(const ChangeEntry& a, const ChangeEntry& b) {
   EXPECT_EQ(a.scope_after, b.scope_after);
   EXPECT_EQ(a.device_id, b.device_id);
   EXPECT_EQ(a.commit_time_ms, b.commit_time_ms);
+  EXPECT_EQ(a.parent_record_id, b.parent_record_id);
+  EXPECT_EQ(a.repeat, b.repeat);
+  EXPECT_EQ(a.ordinal, b.ordinal);
+  EXPECT_EQ(a.root_record_id, b.root_record_id);
 }
 
 void ExpectSameMutation(const Mutation& a, const Mutation& b) {
@@ -95,6 +104,9 @@ void ExpectSameMutation(const Mutation& a, const Mutation& b) {
   EXPECT_EQ(a.op, b.op);
   EXPECT_EQ(a.fields, b.fields);
   ExpectSameHlc(a.hlc, b.hlc);
+  EXPECT_EQ(a.parent_record_id, b.parent_record_id);
+  EXPECT_EQ(a.repeat, b.repeat);
+  EXPECT_EQ(a.ordinal, b.ordinal);
 }
 
 Record SampleRecord(const std::string& id) {
@@ -460,6 +472,44 @@ TEST_F(StoreTest, ListReceiptsSinceAndLimit) {
   EXPECT_EQ((*ten)[0].device_seq, 4u);
 }
 
+TEST_F(StoreTest, ChildRecordRoundTripAndChildIndex) {
+  Record child = SampleRecord("member-1");
+  child.parent_record_id = "household-1";
+  child.repeat = "members";
+  child.ordinal = 3;
+  child.root_record_id = "household-1";
+  child.root_scope = {{"governorate", "Ninewa"}, {"team", "T1"}};
+  ChangeEntry change = SampleChange(9);
+  change.parent_record_id = "household-1";
+  change.repeat = "members";
+  change.ordinal = 3;
+  change.root_record_id = "household-1";
+  Store::Batch batch;
+  batch.PutRecord(child);
+  batch.PutChange(change);
+  batch.PutChildIndex("household-1", "member-2");
+  batch.PutChildIndex("household-1", "member-1");
+  batch.PutChildIndex("household-10", "member-x");  // a longer id with the same start
+  Write(batch);
+
+  auto got = store_->GetRecord("member-1");
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status();
+  ExpectSameRecord(**got, child);
+  auto changes = store_->ReadChanges(9, 9, 1);
+  ASSERT_TRUE(changes.ok() && changes->size() == 1u);
+  ExpectSameChange((*changes)[0], change);
+
+  auto ids = store_->ListChildIds("household-1", 10);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_THAT(*ids, ElementsAre("member-1", "member-2"));
+  auto limited = store_->ListChildIds("household-1", 1);
+  ASSERT_TRUE(limited.ok());
+  EXPECT_THAT(*limited, ElementsAre("member-1"));
+  auto none = store_->ListChildIds("household-", 10);
+  ASSERT_TRUE(none.ok());
+  EXPECT_THAT(*none, IsEmpty());
+}
+
 TEST_F(StoreTest, ChangeRoundTripAndReadChangesRange) {
   Store::Batch batch;
   for (uint64_t s : {1, 2, 3, 4, 5, 7, 8, 255, 256, 65536}) batch.PutChange(SampleChange(s));
@@ -725,6 +775,9 @@ TEST_F(StoreTest, QuarantineRoundTrip) {
   del.mutation.fields.clear();
   QuarantineEntry other = q;
   other.device_id = "tab-10";
+  q.mutation.parent_record_id = "household-1";  // a child's place is kept as sent
+  q.mutation.repeat = "members";
+  q.mutation.ordinal = 2;
 
   Store::Batch batch;
   batch.PutQuarantine(del);

@@ -139,6 +139,12 @@ struct Record {
   bool rejected = false;
   std::vector<FieldError> rejection;
   int64_t updated_ms = 0;
+  // A child record (an instance of a repeat, e.g. one member of a household roster): the
+  // record it belongs to, the repeat's name and its 1-based position among the parent's
+  // instances of that repeat. Empty / 0 for a root record.
+  std::string parent_record_id;
+  std::string repeat;
+  uint32_t ordinal = 0;
 };
 
 // A query over the local store. Matches records of `form_id` (every form if empty) whose
@@ -242,6 +248,9 @@ struct ClientOptions {
   // The device id stamped into this device's hybrid logical clocks (tie-breaks only).
   std::string device_id;
   std::string app_version = "fieldsync-sdk/0.1";
+  // The language of the form's messages in refused edits ("Arabic (ar)"; "" = the form's
+  // default language).
+  std::string language;
   ServerOptions server;
 
   size_t push_batch = 200;           // mutations per PushRequest (server max 500)
@@ -300,15 +309,32 @@ class Client {
   // fail. One result per row, in order.
   std::vector<absl::StatusOr<std::string>> CreateMany(const std::string& form_id,
                                                       const std::vector<Fields>& rows);
+  // Creates a child record under `parent_record_id`: an instance of the repeat `repeat` of the
+  // parent's form (one member of a household roster), with the next ordinal among the parent's
+  // local instances of that repeat, and queues it. Its fields are those of the repeat (and of
+  // groups inside it); its scope is its root record's. Returns its id (`record_id` if given,
+  // else a new random UUID). Errors: NOT_FOUND (no such parent, or deleted);
+  // INVALID_ARGUMENT (no such repeat in the form, a repeat not directly inside the parent's,
+  // or values the form refuses, with FieldErrorsOf()); FAILED_PRECONDITION (form not cached);
+  // ALREADY_EXISTS; RESOURCE_EXHAUSTED (disk full).
+  absl::StatusOr<std::string> CreateChild(const std::string& parent_record_id,
+                                          const std::string& repeat, const Fields& fields,
+                                          const std::string& record_id = "");
   // Queues an edit carrying only the fields of `changes` that differ from the local view
   // (null clears a field). No difference: OK, nothing queued. Errors: NOT_FOUND (unknown or
   // deleted record), INVALID_ARGUMENT with FieldErrorsOf(), RESOURCE_EXHAUSTED (disk full).
   absl::Status Update(const std::string& record_id, const Fields& changes);
-  // Queues a delete. Errors: NOT_FOUND, RESOURCE_EXHAUSTED.
+  // Queues a delete. The record's children (and theirs) are deleted with it, locally now and
+  // on the server in the same write as the delete. Errors: NOT_FOUND, RESOURCE_EXHAUSTED.
   absl::Status Delete(const std::string& record_id);
   // NOT_FOUND if the device has never seen `record_id` (deleted records are returned with
   // deleted = true).
   absl::StatusOr<Record> Get(const std::string& record_id) const;
+  // The child records of `record_id` held on the device (deleted ones only with
+  // `include_deleted`), ordered by repeat, then ordinal, then id. Errors: NOT_FOUND if the
+  // device has never seen `record_id`.
+  absl::StatusOr<std::vector<Record>> Children(const std::string& record_id,
+                                               bool include_deleted = false) const;
   // Records matching `query`, ordered by record id.
   absl::StatusOr<std::vector<Record>> Find(const Query& query) const;
 

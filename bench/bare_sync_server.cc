@@ -66,6 +66,8 @@ grpc::Status BareSyncService::Pull(grpc::ServerContext* ctx, const v1::PullReque
     page_size = page_size_;
     max_per_call = max_per_call_;
   }
+  // As fieldsyncd: gzip for a client that accepts it, as they are for any other.
+  ctx->set_compression_level(GRPC_COMPRESS_LEVEL_LOW);
   uint64_t offset = 0;
   if (!req->cursor().empty()) offset = std::strtoull(req->cursor().c_str(), nullptr, 10);
   uint64_t sent = 0;

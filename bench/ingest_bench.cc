@@ -34,11 +34,14 @@ struct Flags {
   uint64_t records_per_device = 0;
   int batch = 100;
   size_t record_bytes = 500;
+  // Clients accept gzip answers (both servers then compress them, as for the SDK); off: the
+  // answers go uncompressed on both sides, comparable with runs before gzip answers existed.
+  bool gzip_answers = false;
 };
 
 const char kUsage[] =
     "usage: fieldsync_bench [--devices=1,10,100] [--records-per-device=N] [--batch=100]\n"
-    "                       [--record-bytes=500]\n"
+    "                       [--record-bytes=500] [--gzip-answers=0|1]\n"
     "  --records-per-device  default max(2000, 20000 / K) for each K\n";
 
 uint64_t RecordsPerDevice(const Flags& flags, int k) {
@@ -83,6 +86,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       flags->batch = static_cast<int>(n);  // fieldsyncd accepts at most 500 per batch
     } else if (name == "--record-bytes" && ParseUint(value, &n) && n <= 4000) {
       flags->record_bytes = n;
+    } else if (name == "--gzip-answers" && ParseUint(value, &n) && n <= 1) {
+      flags->gzip_answers = n == 1;
     } else {
       std::fprintf(stderr, "bad flag '%s'\n%s", arg.c_str(), kUsage);
       return false;
@@ -234,7 +239,7 @@ bool RunOne(const Flags& flags, int k, const v1::Mutation& tmpl, BareSyncServer*
       return false;
     }
     Progress("fieldsyncd: durable ingest");
-    row->ingest = RunPushLoad({server.target(), tokens, n, flags.batch, tmpl});
+    row->ingest = RunPushLoad({server.target(), tokens, n, flags.batch, tmpl, flags.gzip_answers});
     if (!row->ingest.error.empty() || row->ingest.receipts != row->records) {
       std::fprintf(stderr, "FATAL: ingest into fieldsyncd: %s (%llu of %llu APPLIED)\n%s\n",
                    row->ingest.error.c_str(), static_cast<unsigned long long>(row->ingest.receipts),
@@ -242,7 +247,7 @@ bool RunOne(const Flags& flags, int k, const v1::Mutation& tmpl, BareSyncServer*
       return false;
     }
     Progress("fieldsyncd: pull");
-    row->pull = RunPullAll(server.target(), admin);
+    row->pull = RunPullAll(server.target(), admin, flags.gzip_answers);
     if (!row->pull.error.empty() || row->pull.records != row->records) {
       std::fprintf(stderr, "FATAL: pull from fieldsyncd: %s (%llu of %llu records)\n%s\n",
                    row->pull.error.c_str(), static_cast<unsigned long long>(row->pull.records),
@@ -266,7 +271,8 @@ bool RunOne(const Flags& flags, int k, const v1::Mutation& tmpl, BareSyncServer*
   // 5: limit B, with fieldsyncd's page size so the messages match.
   Progress("bare gRPC: push and pull");
   const std::vector<std::string> no_tokens(k);
-  row->bare_ingest = RunPushLoad({bare->target(), no_tokens, n, flags.batch, tmpl});
+  row->bare_ingest =
+      RunPushLoad({bare->target(), no_tokens, n, flags.batch, tmpl, flags.gzip_answers});
   if (!row->bare_ingest.error.empty() || row->bare_ingest.receipts != row->records) {
     std::fprintf(stderr, "FATAL: bare gRPC push: %s\n", row->bare_ingest.error.c_str());
     return false;
@@ -276,7 +282,7 @@ bool RunOne(const Flags& flags, int k, const v1::Mutation& tmpl, BareSyncServer*
   const int page = static_cast<int>(
       std::max<uint64_t>(1, (row->pull.records + row->pull.pages - 1) / row->pull.pages));
   bare->service()->SetPullData(RecordStateLike(sample), row->records, page, kMaxPullRecordsPerCall);
-  row->bare_pull = RunPullAll(bare->target(), "");
+  row->bare_pull = RunPullAll(bare->target(), "", flags.gzip_answers);
   if (!row->bare_pull.error.empty() || row->bare_pull.records != row->records) {
     std::fprintf(stderr, "FATAL: bare gRPC pull: %s (%llu of %llu records)\n",
                  row->bare_pull.error.c_str(),
@@ -301,7 +307,8 @@ int Main(int argc, char** argv) {
   } else {
     std::printf(" records-per-device=max(2000,20000/K)");
   }
-  std::printf(" batch=%d record-bytes=%zu (target)\n", flags.batch, flags.record_bytes);
+  std::printf(" batch=%d record-bytes=%zu (target) gzip-answers=%d\n", flags.batch,
+              flags.record_bytes, flags.gzip_answers ? 1 : 0);
   std::printf("budget: each figure >= %.1f x its limit = min(raw RocksDB, bare gRPC)\n",
               kBudgetRatio);
   std::fflush(stdout);

@@ -21,8 +21,10 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kCallTimeout = std::chrono::minutes(20);
 constexpr auto kConnectTimeout = std::chrono::seconds(30);
 
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int client) {
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int client, bool accept_gzip) {
   grpc::ChannelArguments args;
+  args.SetInt(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET,
+              (1 << GRPC_COMPRESS_NONE) | (accept_gzip ? 1 << GRPC_COMPRESS_GZIP : 0));
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
   // Channels with equal arguments to one target share a connection; a distinct argument
@@ -93,7 +95,7 @@ std::string CheckReceipts(const v1::PushRequest& req, const v1::PushResponse& re
 }
 
 void PushDevice(const PushLoad& load, int device, StartGate* gate, DeviceOutcome* out) {
-  auto channel = NewChannel(load.target, device);
+  auto channel = NewChannel(load.target, device, load.accept_gzip);
   auto stub = v1::SyncService::NewStub(channel);
   const bool connected =
       channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout);
@@ -180,10 +182,11 @@ PushLoadResult RunPushLoad(const PushLoad& load) {
   return result;
 }
 
-PullLoadResult RunPullAll(const std::string& target, const std::string& token, int max_calls) {
+PullLoadResult RunPullAll(const std::string& target, const std::string& token, bool accept_gzip,
+                          int max_calls) {
   PullLoadResult result;
   // Channel number -1: never one of the pushing devices' channels.
-  auto channel = NewChannel(target, -1);
+  auto channel = NewChannel(target, -1, accept_gzip);
   auto stub = v1::SyncService::NewStub(channel);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
     result.error = "could not connect to " + target;

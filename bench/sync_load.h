@@ -18,6 +18,8 @@ struct PushLoad {
   uint64_t records_per_device = 0;
   int batch = 100;
   v1::Mutation record;  // template; Stamp() makes each mutation
+  // The devices' channels accept gzip answers (as the SDK's do); else identity only.
+  bool accept_gzip = false;
 };
 
 struct PushLoadResult {
@@ -49,8 +51,9 @@ struct PullLoadResult {
 
 // Pulls everything visible to `token` from an empty cursor, resuming with next_cursor while
 // has_more, at most `max_calls` calls. Counts records and drops them (nothing accumulates).
+// With `accept_gzip` the channel accepts gzip answers (as the SDK's does); else identity only.
 PullLoadResult RunPullAll(const std::string& target, const std::string& token,
-                          int max_calls = 100'000);
+                          bool accept_gzip = false, int max_calls = 100'000);
 
 }  // namespace fieldsync::bench
 

@@ -32,7 +32,16 @@ grpc::ChannelArguments ChannelArgs(const ServerOptions& options) {
   // The SDK retries itself, knowing what is safe to retry.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  if (options.gzip) args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
+  // With gzip, requests go compressed and the channel's grpc-accept-encoding lists gzip, which
+  // asks fieldsyncd to compress its answers (Pull, ListReceipts, Changes). Without, neither:
+  // only identity is accepted, so answers come uncompressed.
+  if (options.gzip) {
+    args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
+    args.SetInt(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET,
+                (1 << GRPC_COMPRESS_NONE) | (1 << GRPC_COMPRESS_GZIP));
+  } else {
+    args.SetInt(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET, 1 << GRPC_COMPRESS_NONE);
+  }
   return args;
 }
 

@@ -49,8 +49,9 @@ class ClientIntegrationTest : public ::testing::Test {
   }
 
   std::unique_ptr<Client> Open(const std::string& name, const std::string& token,
-                               const std::string& target = "") {
+                               const std::string& target = "", bool gzip = true) {
     client::ClientOptions o;
+    o.server.gzip = gzip;
     o.data_dir = dir_.Sub(name);
     o.device_id = name;
     o.server.target = target.empty() ? server_->target() : target;
@@ -136,6 +137,34 @@ TEST_F(ClientIntegrationTest, RevokedTokenIsUnauthenticatedAndKeepsEdits) {
   auto r = a->Sync();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated) << r.status();
   EXPECT_EQ(a->GetStatus()->pending, 1u);
+}
+
+// The SDK asks for gzip answers (and the server compresses the pull for it); with gzip off it
+// asks for none and still reads every record.
+TEST_F(ClientIntegrationTest, SdkAsksForCompressedAnswersUnlessGzipIsOff) {
+  auto a = Open("a", ninewa_);
+  ASSERT_TRUE(a->RefreshForms().ok());
+  std::vector<Fields> rows;
+  for (int i = 0; i < 300; ++i) rows.push_back(Household("Ninewa", 1 + i % 50));
+  for (const auto& id : a->CreateMany(kHousehold, rows)) ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(a->Sync().ok());
+
+  auto pulled_bytes = [&](const std::string& name, bool gzip) -> uint64_t {
+    auto proxy = TcpProxy::Start("127.0.0.1", server_->port());
+    EXPECT_TRUE(proxy.ok()) << proxy.status();
+    if (!proxy.ok()) return 0;
+    auto c = Open(name, ninewa2_, (*proxy)->target(), gzip);
+    if (c == nullptr) return 0;
+    const uint64_t before = (*proxy)->bytes(TcpProxy::Direction::kDownstream);
+    auto r = c->Sync();
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) EXPECT_EQ(r->pulled, 300u) << name;
+    return (*proxy)->bytes(TcpProxy::Direction::kDownstream) - before;
+  };
+  const uint64_t gzip = pulled_bytes("b", true);
+  const uint64_t plain = pulled_bytes("c", false);
+  EXPECT_GT(plain, 300u * 100) << "every record came down";
+  EXPECT_LT(gzip * 2, plain) << gzip << " vs " << plain;
 }
 
 TEST_F(ClientIntegrationTest, UnreachableServerFailsWithUnavailable) {

@@ -8,9 +8,13 @@
 namespace fieldsync::testing {
 
 TestClient::TestClient(const std::string& target, std::string token,
-                       std::shared_ptr<grpc::ChannelCredentials> credentials)
+                       std::shared_ptr<grpc::ChannelCredentials> credentials,
+                       bool accept_compression)
     : token_(std::move(token)) {
   grpc::ChannelArguments args;
+  if (!accept_compression) {
+    args.SetInt(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET, 1 << GRPC_COMPRESS_NONE);
+  }
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
   // A channel of its own, so one test's credentials never reuse another's connection.

@@ -25,9 +25,11 @@ struct PullResult {
 
 class TestClient {
  public:
-  // Plaintext unless `credentials` are given.
+  // Plaintext unless `credentials` are given. Accepts compressed answers (gRPC's default
+  // grpc-accept-encoding) unless `accept_compression` is false (identity only).
   TestClient(const std::string& target, std::string token,
-             std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
+             std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
+             bool accept_compression = true);
 
   // Pushes each batch on one Push stream and returns every receipt in order.
   grpc::Status Push(const std::vector<std::vector<v1::Mutation>>& batches,

@@ -238,7 +238,9 @@ struct ServerOptions {
   int64_t call_timeout_ms = 30'000;
   // Deadline of one Push stream (the engine opens a new stream after `batches_per_stream`).
   int64_t push_stream_timeout_ms = 120'000;
-  // gzip on every request (bandwidth on field links is scarce).
+  // gzip on every request, and answers asked for in gzip (the server compresses pulled
+  // records, receipt lists and change pages for clients that accept it): bandwidth on field
+  // links is scarce. Off: nothing compressed either way.
   bool gzip = true;
 };
 

@@ -30,6 +30,13 @@ void AddServerSettings(cmdline::CommandLine* cl, CLI::App* cmd, ServerConfig* c)
           "admin HTTP address (metrics, health, dashboard; no credential: keep it internal; "
           "empty: off)");
   cl->Add(cmd, "--admin-port-file", &c->admin_port_file, "write the bound admin port here");
+  cl->Add(cmd, "--openrosa-listen", &c->openrosa_listen,
+          "OpenRosa (ODK Collect, KoboCollect, Enketo) HTTPS address HOST:PORT (empty: off)");
+  cl->Add(cmd, "--openrosa-port-file", &c->openrosa_port_file,
+          "write the bound OpenRosa port here");
+  cl->Add(cmd, "--openrosa-threads", &c->openrosa_threads, "OpenRosa request threads");
+  cl->Add(cmd, "--openrosa-max-body-bytes", &c->openrosa_max_body_bytes,
+          "largest OpenRosa request (Collect splits larger submissions)");
   cl->Add(cmd, "--log-level", &c->log_level, "debug, info, warn or error");
   cl->Add(cmd, "--shutdown-grace-ms", &c->shutdown_grace_ms,
           "on SIGTERM, how long open calls may finish");
@@ -119,6 +126,14 @@ absl::Status ValidateServerConfig(const ServerConfig& c) {
   if (!tls && !IsLoopbackAddress(c.listen)) {
     return absl::InvalidArgumentError(
         absl::StrCat("plaintext is allowed only on loopback; ", c.listen, " is not"));
+  }
+  if (!c.openrosa_listen.empty() && !tls && !IsLoopbackAddress(c.openrosa_listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "plaintext is allowed only on loopback; --openrosa-listen ", c.openrosa_listen, " is not"));
+  }
+  if (!c.openrosa_listen.empty() && (c.openrosa_threads <= 0 || c.openrosa_max_body_bytes < 1024)) {
+    return absl::InvalidArgumentError(
+        "--openrosa-threads must be positive and --openrosa-max-body-bytes at least 1024");
   }
   if (!c.tls_client_ca_file.empty() && !tls) {
     return absl::InvalidArgumentError("--tls-client-ca-file needs --tls-cert-file/--tls-key-file");

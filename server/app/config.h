@@ -24,6 +24,12 @@ struct ServerConfig {
   std::string forms_dir;  // form definitions (JSON) published at start
   bool reflection = false;
   std::string port_file;  // the bound port is written here (for --listen host:0)
+  // The OpenRosa door (server/openrosa): HTTPS for ODK Collect and friends; "" = off. TLS with
+  // the gRPC certificate; plaintext only with --dev-plaintext on a loopback address.
+  std::string openrosa_listen;
+  std::string openrosa_port_file;
+  int openrosa_threads = 4;
+  uint64_t openrosa_max_body_bytes = 10'000'000;
   uint64_t retention_changes = 10'000'000;
   int64_t retention_ms = 30LL * 24 * 3600 * 1000;
   int64_t retention_interval_ms = 60'000;

@@ -186,6 +186,7 @@ absl::StatusOr<std::unique_ptr<FieldsyncServer>> FieldsyncServer::Start(const Se
   s->serving_ = true;
   // Before the port file: whoever waits for it finds the admin port ready too.
   FS_RETURN_IF_ERROR(s->StartAdminHttp());
+  FS_RETURN_IF_ERROR(s->StartOpenRosa());
   if (!config.port_file.empty()) {
     std::string tmp = config.port_file + ".tmp";
     {
@@ -335,6 +336,8 @@ void FieldsyncServer::Shutdown(std::chrono::milliseconds grace) {
   sync_service_->Shutdown();
   admin_service_->Shutdown();
   engine_->sequencer()->Wake();
+  // Submissions in progress finish (each is acknowledged only once durable); no new ones.
+  if (openrosa_http_) openrosa_http_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
   server_->Wait();
   if (retention_thread_.joinable()) retention_thread_.join();

@@ -27,6 +27,8 @@
 #include "server/forms/pseudonymizer.h"
 #include "server/http/admin_http.h"
 #include "server/metrics/metrics.h"
+#include "server/openrosa/openrosa_http.h"
+#include "server/openrosa/submission.h"
 #include "server/rpc/admin_service.h"
 #include "server/rpc/aggregation_service.h"
 #include "server/rpc/attachment_service.h"
@@ -75,6 +77,7 @@ class FieldsyncServer {
   // server_ops.cc: scrape-time gauges and the admin HTTP port.
   void RegisterGauges();
   absl::Status StartAdminHttp();
+  absl::Status StartOpenRosa();
   // Builds the admin cores and AdminService over the running engine.
   absl::Status StartAdmin();
   // Opens the blob store and builds AttachmentService.
@@ -130,6 +133,8 @@ class FieldsyncServer {
   std::unique_ptr<rpc::ExportServiceImpl> export_service_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<AdminHttpServer> admin_http_;
+  std::unique_ptr<openrosa::SubmissionCore> openrosa_core_;
+  std::unique_ptr<openrosa::OpenRosaHttpServer> openrosa_http_;
   std::atomic<bool> serving_{false};  // /healthz
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

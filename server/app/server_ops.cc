@@ -112,6 +112,37 @@ void FieldsyncServer::RegisterGauges() {
   }
 }
 
+absl::Status FieldsyncServer::StartOpenRosa() {
+  if (config_.openrosa_listen.empty()) return absl::OkStatus();
+  openrosa_core_ = std::make_unique<openrosa::SubmissionCore>(forms_.get(), engine_->push(),
+                                                              store_.get(), blobs_.get(), clock_);
+  openrosa::OpenRosaHttpOptions o;
+  o.listen = config_.openrosa_listen;
+  o.tls_cert_file = config_.tls_cert_file;
+  o.tls_key_file = config_.tls_key_file;
+  o.threads = config_.openrosa_threads;
+  o.max_body_bytes = config_.openrosa_max_body_bytes;
+  o.registry = devices_.get();
+  o.limits = limits_.get();
+  o.core = openrosa_core_.get();
+  o.forms = forms_.get();
+  o.blobs = blobs_.get();
+  FS_ASSIGN_OR_RETURN(openrosa_http_, openrosa::OpenRosaHttpServer::Start(std::move(o)));
+  if (!config_.openrosa_port_file.empty()) {
+    std::string tmp = config_.openrosa_port_file + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << openrosa_http_->port() << "\n";
+    }
+    std::rename(tmp.c_str(), config_.openrosa_port_file.c_str());
+  }
+  LogEvent(LogLevel::kInfo, "openrosa_listening")
+      .Str("address", config_.openrosa_listen)
+      .Int("port", openrosa_http_->port())
+      .Bool("tls", openrosa_http_->tls());
+  return absl::OkStatus();
+}
+
 absl::Status FieldsyncServer::StartAdminHttp() {
   if (config_.admin_listen.empty()) return absl::OkStatus();
   AdminHttpOptions o;

@@ -4,23 +4,12 @@
 
 #include <chrono>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/status.h"
+#include "server/http/httplib_listener.h"
 
 namespace fieldsync {
 namespace {
-
-bool SplitHostPort(const std::string& listen, std::string* host, int* port) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  *host = listen.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-  return absl::SimpleAtoi(absl::string_view(listen.data() + colon + 1, listen.size() - colon - 1),
-                          port) &&
-         *port >= 0 && *port <= 65535;
-}
 
 int HttpCode(const absl::Status& s) {
   switch (s.code()) {
@@ -46,12 +35,6 @@ void Harden(httplib::Response& res) {
 
 absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(AdminHttpOptions options) {
   if (options.metrics == nullptr) return absl::InvalidArgumentError("admin http: no metrics");
-  std::string host;
-  int port = 0;
-  if (!SplitHostPort(options.listen, &host, &port)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("admin listen address must be host:port, got '", options.listen, "'"));
-  }
   std::unique_ptr<AdminHttpServer> s(new AdminHttpServer());
   s->options_ = std::move(options);
   s->http_ = std::make_unique<httplib::Server>();
@@ -62,13 +45,6 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(AdminHtt
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
   http.set_keep_alive_max_count(20);
-  // httplib's default sets SO_REUSEPORT, with which a second server silently shares a busy
-  // port. SO_REUSEADDR only (restarts rebind while old connections sit in TIME_WAIT).
-  http.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-
   AdminHttpServer* self = s.get();
   http.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
     res.set_content(self->options_.metrics->Scrape(), "text/plain; version=0.0.4; charset=utf-8");
@@ -105,21 +81,8 @@ absl::StatusOr<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Start(AdminHtt
     });
   }
 
-  s->port_ = port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
-  if (s->port_ <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("admin http: cannot listen on ", s->options_.listen));
-  }
-  s->thread_ = std::thread([self] { self->http_->listen_after_bind(); });
-  // stop() is a no-op until the listener runs: wait for it, so Stop() never joins a thread
-  // that would then listen forever.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!http.is_running()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return absl::UnavailableError("admin http: listener did not start");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  FS_ASSIGN_OR_RETURN(s->port_, fieldsync::http::ListenInBackground(&http, s->options_.listen,
+                                                                    "admin http", &s->thread_));
   return s;
 }
 

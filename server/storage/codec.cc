@@ -503,6 +503,29 @@ absl::Status Decode(std::string_view in, WebhookState* out) {
   return absl::OkStatus();
 }
 
+std::string Encode(const OpenRosaSubmission& s) {
+  pb::OpenRosaSubmissionPb p;
+  p.set_instance_id(s.instance_id);
+  p.set_record_id(s.record_id);
+  p.set_content_hash(s.content_hash);
+  for (const auto& m : s.media) p.add_media(m);
+  p.set_device_id(s.device_id);
+  p.set_received_ms(s.received_ms);
+  return p.SerializeAsString();
+}
+
+absl::Status Decode(std::string_view in, OpenRosaSubmission* out) {
+  pb::OpenRosaSubmissionPb p;
+  if (auto s = Parse(in, &p, "openrosa submission"); !s.ok()) return s;
+  out->instance_id = p.instance_id();
+  out->record_id = p.record_id();
+  out->content_hash = p.content_hash();
+  out->media.assign(p.media().begin(), p.media().end());
+  out->device_id = p.device_id();
+  out->received_ms = p.received_ms();
+  return absl::OkStatus();
+}
+
 std::string Encode(const DeadLetter& d) {
   pb::DeadLetterPb p;
   p.set_target_id(d.target_id);

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/common/model.h"
+#include "server/common/openrosa_submission.h"
 
 namespace fieldsync::codec {
 
@@ -21,6 +22,7 @@ std::string Encode(const Form& f);
 std::string Encode(const EnrollmentCode& c);
 std::string Encode(const WebhookTarget& t);
 std::string Encode(const WebhookState& s);
+std::string Encode(const OpenRosaSubmission& s);
 std::string Encode(const DeadLetter& d);
 
 // Each fails with DATA_LOSS on bytes that do not parse.
@@ -35,6 +37,7 @@ absl::Status Decode(std::string_view in, Form* out);
 absl::Status Decode(std::string_view in, EnrollmentCode* out);
 absl::Status Decode(std::string_view in, WebhookTarget* out);
 absl::Status Decode(std::string_view in, WebhookState* out);
+absl::Status Decode(std::string_view in, OpenRosaSubmission* out);
 absl::Status Decode(std::string_view in, DeadLetter* out);
 
 }  // namespace fieldsync::codec

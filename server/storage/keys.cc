@@ -228,6 +228,12 @@ std::string WebhookTargetKey(std::string_view target_id) {
   return k;
 }
 
+std::string OpenRosaSubmissionKey(std::string_view instance_id) {
+  std::string k(1, kOpenRosaSubmission);
+  k.append(instance_id);
+  return k;
+}
+
 std::string WebhookStateKey(std::string_view target_id) {
   std::string k(1, kWebhookState);
   k.append(target_id.data(), target_id.size());

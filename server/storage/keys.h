@@ -28,6 +28,7 @@
 //   'y' lp(target_id) be64(seq)               -> DeadLetter
 //   'i' lp(parent_record_id) child_record_id  -> "" (child records of a record; kept when
 //                                                either is deleted, as records are)
+//   'o' instance_id                           -> OpenRosaSubmission (server/openrosa)
 #ifndef FIELDSYNC_SERVER_STORAGE_KEYS_H_
 #define FIELDSYNC_SERVER_STORAGE_KEYS_H_
 
@@ -56,6 +57,7 @@ inline constexpr char kWebhookTarget = 'h';
 inline constexpr char kWebhookState = 'k';
 inline constexpr char kDeadLetter = 'y';
 inline constexpr char kChildIndex = 'i';
+inline constexpr char kOpenRosaSubmission = 'o';
 
 // Meta names.
 // The on-disk format of the database: storage.proto's messages, the value encodings of
@@ -126,6 +128,7 @@ std::string EnrollmentCodeKey(std::string_view code_hash);
 
 std::string WebhookTargetKey(std::string_view target_id);
 std::string WebhookStateKey(std::string_view target_id);
+std::string OpenRosaSubmissionKey(std::string_view instance_id);
 std::string DeadLetterPrefix(std::string_view target_id);
 std::string DeadLetterKey(std::string_view target_id, uint64_t seq);
 

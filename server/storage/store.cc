@@ -238,6 +238,10 @@ void Store::Batch::DeleteWebhookTarget(std::string_view target_id) {
   batch_->Delete(keys::WebhookTargetKey(target_id)).PermitUncheckedError();
   batch_->Delete(keys::WebhookStateKey(target_id)).PermitUncheckedError();
 }
+void Store::Batch::PutOpenRosaSubmission(const OpenRosaSubmission& s) {
+  batch_->Put(keys::OpenRosaSubmissionKey(s.instance_id), codec::Encode(s)).PermitUncheckedError();
+}
+
 void Store::Batch::PutWebhookState(std::string_view target_id, const WebhookState& s) {
   batch_->Put(keys::WebhookStateKey(target_id), codec::Encode(s)).PermitUncheckedError();
 }
@@ -536,6 +540,12 @@ absl::StatusOr<std::vector<QuarantineEntry>> Store::ListQuarantine(
 
 absl::StatusOr<std::vector<WebhookTarget>> Store::ListWebhookTargets() const {
   return ScanPrefix<WebhookTarget>(db_.get(), std::string(1, keys::kWebhookTarget));
+}
+
+absl::StatusOr<std::optional<OpenRosaSubmission>> Store::GetOpenRosaSubmission(
+    std::string_view instance_id) const {
+  return GetDecoded<OpenRosaSubmission>(db_.get(), keys::OpenRosaSubmissionKey(instance_id),
+                                        "openrosa submission");
 }
 
 absl::StatusOr<WebhookState> Store::GetWebhookState(std::string_view target_id) const {

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/common/model.h"
+#include "server/common/openrosa_submission.h"
 
 namespace rocksdb {
 class DB;
@@ -91,6 +92,8 @@ class Store {
     void PutRetiredToken(std::string_view device_id, std::string_view token_hash,
                          int64_t valid_until_ms);
     void DeleteRetiredToken(std::string_view device_id);
+    // OpenRosa submissions received (server/openrosa), by instance id.
+    void PutOpenRosaSubmission(const OpenRosaSubmission& s);
     // Webhooks (server/webhook). DeleteWebhookTarget also deletes its state.
     void PutWebhookTarget(const WebhookTarget& t);
     void DeleteWebhookTarget(std::string_view target_id);
@@ -227,6 +230,10 @@ class Store {
       const std::function<bool(uint64_t index, std::string_view encoded)>& fn) const;
   // The last audit entry (index and encoding), std::nullopt if the log is empty.
   absl::StatusOr<std::optional<std::pair<uint64_t, std::string>>> LastAuditEntry() const;
+
+  // The OpenRosa submission with `instance_id`, or nullopt.
+  absl::StatusOr<std::optional<OpenRosaSubmission>> GetOpenRosaSubmission(
+      std::string_view instance_id) const;
 
   // ---- Webhooks (server/webhook). ----
   // Every webhook target, by id.

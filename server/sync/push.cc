@@ -37,6 +37,19 @@ bool ValidRecordId(const std::string& id, size_t max_bytes) {
 absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
                                                     const std::vector<Mutation>& batch,
                                                     const DeviceReport* report) {
+  return PushBatch(device, batch, report, /*assign_seqs=*/false);
+}
+
+absl::StatusOr<std::vector<Receipt>> PushCore::PushAssigningSeqs(const Device& device,
+                                                                 const std::vector<Mutation>& batch,
+                                                                 const DeviceReport* report) {
+  return PushBatch(device, batch, report, /*assign_seqs=*/true);
+}
+
+absl::StatusOr<std::vector<Receipt>> PushCore::PushBatch(const Device& device,
+                                                         const std::vector<Mutation>& batch,
+                                                         const DeviceReport* report,
+                                                         bool assign_seqs) {
   if (batch.size() > limits_.max_mutations_per_batch) {
     return InvalidFieldsError(
         "batch too large", {{"mutations", absl::StrCat("at most ", limits_.max_mutations_per_batch,
@@ -51,8 +64,16 @@ absl::StatusOr<std::vector<Receipt>> PushCore::Push(const Device& device,
 
   std::vector<Receipt> receipts;
   receipts.reserve(batch.size());
-  for (const auto& m : batch) {
+  Mutation numbered;
+  for (const auto& given : batch) {
     const uint64_t expected = st.device_state.acked_seq + 1;
+    const Mutation* mp = &given;
+    if (assign_seqs) {
+      numbered = given;
+      numbered.device_seq = expected;
+      mp = &numbered;
+    }
+    const Mutation& m = *mp;
     if (m.device_seq == 0) {
       Receipt r;
       r.record_id = m.record_id;

@@ -81,6 +81,14 @@ class PushCore {
                                             const std::vector<Mutation>& batch,
                                             const DeviceReport* report);
 
+  // Push() for a client that does not number its mutations (an OpenRosa submission): under
+  // the same device lock, the mutations get the device's next device_seqs in order (their own
+  // device_seq is ignored), so they interleave safely with the device's other pushes. The
+  // receipts carry the seqs given.
+  absl::StatusOr<std::vector<Receipt>> PushAssigningSeqs(const Device& device,
+                                                         const std::vector<Mutation>& batch,
+                                                         const DeviceReport* report);
+
   // The device's receipts with device_seq >= since (at most `limit`) and its acked seq.
   absl::StatusOr<ReceiptList> ListReceipts(const Device& device, uint64_t since, size_t limit);
 
@@ -94,6 +102,9 @@ class PushCore {
 
  private:
   struct BatchState;
+  absl::StatusOr<std::vector<Receipt>> PushBatch(const Device& device,
+                                                 const std::vector<Mutation>& batch,
+                                                 const DeviceReport* report, bool assign_seqs);
   absl::StatusOr<Receipt> ApplyOne(const Device& device, const Mutation& plain, BatchState* st);
   // Copies `plain` into `*out` with its pii values pseudonymised; false (and `*out` untouched)
   // if it carries no pii value.

@@ -715,3 +715,30 @@ TEST_F(PushTest, FailedSeqReservationFailsThePushAndNoSeqIsReusedAfterRestart) {
 
 }  // namespace
 }  // namespace fieldsync::sync_test
+
+namespace fieldsync::sync_test {
+namespace {
+
+TEST_F(SyncFixture, PushAssigningSeqsNumbersAfterTheDevicesLastSeq) {
+  const Device tab = InGovernorate("tab-a", "Ninewa");
+  PushNext(tab, Create(0, "a1", Household("Ninewa"), At(1, "tab-a")));
+  // Their own device_seq is ignored: they become 2 and 3.
+  auto receipts =
+      push_->PushAssigningSeqs(tab,
+                               {Create(7, "a2", Household("Ninewa"), At(2, "tab-a")),
+                                Create(7, "a3", Household("Ninewa", 0), At(3, "tab-a"))},
+                               nullptr);
+  ASSERT_TRUE(receipts.ok()) << receipts.status();
+  ASSERT_EQ(receipts->size(), 2u);
+  EXPECT_EQ((*receipts)[0].device_seq, 2u);
+  EXPECT_EQ((*receipts)[0].outcome, Outcome::kApplied);
+  EXPECT_EQ((*receipts)[1].device_seq, 3u);
+  EXPECT_EQ((*receipts)[1].outcome, Outcome::kRejected);  // size 0 is below the minimum
+  EXPECT_EQ(State("tab-a").acked_seq, 3u);
+  // A numbered push goes on from there.
+  EXPECT_EQ(Push(tab, {Create(4, "a4", Household("Ninewa"), At(4, "tab-a"))})[0].outcome,
+            Outcome::kApplied);
+}
+
+}  // namespace
+}  // namespace fieldsync::sync_test

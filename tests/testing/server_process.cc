@@ -67,6 +67,7 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   log_path_ = data_dir_ + ".log";
   port_path_ = data_dir_ + ".port";
   admin_port_path_ = data_dir_ + ".admin-port";
+  openrosa_port_path_ = data_dir_ + ".openrosa-port";
 }
 
 ServerProcess::~ServerProcess() {
@@ -114,6 +115,15 @@ bool ServerProcess::Start(std::chrono::milliseconds timeout) {
   admin_port_ = 0;
   argv.insert(argv.end(), {"--admin-listen", "127.0.0.1:0", "--admin-port-file", admin_port_path_});
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  // With an OpenRosa listener (--openrosa-listen 127.0.0.1:0), learn its port too.
+  std::remove(openrosa_port_path_.c_str());
+  openrosa_port_ = 0;
+  for (const auto& f : extra_flags_) {
+    if (f.rfind("--openrosa-listen", 0) == 0) {
+      argv.insert(argv.end(), {"--openrosa-port-file", openrosa_port_path_});
+      break;
+    }
+  }
   pid_ = fork();
   if (pid_ == 0) {
     int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -138,6 +148,8 @@ bool ServerProcess::Start(std::chrono::milliseconds timeout) {
       // Written before the gRPC port file, so it is there now (unless turned off).
       std::ifstream admin_in(admin_port_path_);
       if (int admin = 0; admin_in >> admin && admin > 0) admin_port_ = admin;
+      std::ifstream openrosa_in(openrosa_port_path_);
+      if (int p = 0; openrosa_in >> p && p > 0) openrosa_port_ = p;
       return true;
     }
     int status = 0;

@@ -53,6 +53,8 @@ class ServerProcess {
   int port() const { return port_; }
   // The admin HTTP port (metrics, dashboard); 0 if the server runs without it.
   int admin_port() const { return admin_port_; }
+  // The OpenRosa port when extra_flags hold --openrosa-listen; else 0.
+  int openrosa_port() const { return openrosa_port_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string log() const;
   // Lines of the server's log that a sanitizer (ASan, LSan, UBSan) wrote, "" if none.
@@ -68,6 +70,8 @@ class ServerProcess {
   std::string port_path_;
   std::string admin_port_path_;
   int admin_port_ = 0;
+  std::string openrosa_port_path_;
+  int openrosa_port_ = 0;
 };
 
 }  // namespace fieldsync::testing

@@ -22,7 +22,8 @@ std::string PathFrom(const InstanceTree& tree, int context, int target, RefStyle
 
 absl::StatusOr<std::string> ToXPath(const InstanceTree& tree, int context, std::string_view text,
                                     RefStyle style) {
-  FS_ASSIGN_OR_RETURN(std::vector<expr::Token> tokens, expr::Tokenize(absl::string_view(text.data(), text.size())));
+  FS_ASSIGN_OR_RETURN(std::vector<expr::Token> tokens,
+                      expr::Tokenize(absl::string_view(text.data(), text.size())));
   std::string out;
   size_t end = 0;
   for (const expr::Token& t : tokens) {

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/server_test.h"
+#include "tests/testing/test_client.h"
 
 namespace fieldsync::testing {
 namespace {
@@ -92,23 +93,21 @@ v1::Mutation Dtm(uint64_t seq, const std::string& id, uint64_t base,
   return m;
 }
 
-v1::Value Text(const std::string& s) {
-  v1::Value v;
-  v.set_text(s);
-  return v;
-}
-
-v1::Value Int(int64_t i) {
-  v1::Value v;
-  v.set_integer(i);
-  return v;
-}
-
 v1::Mutation Member(uint64_t seq, const std::string& id, const std::string& parent,
                     uint32_t ordinal, int64_t age, const std::string& device) {
   v1::Mutation m =
       Dtm(seq, id, 0, {{"sex", Text("female")}, {"age", Int(age)}, {"relationship", Text("child")}},
           device);
+  m.set_parent_record_id(parent);
+  m.set_repeat("members");
+  m.set_ordinal(ordinal);
+  return m;
+}
+
+// An edit of member `id` from `base`: a child's edit names its parent, repeat and ordinal.
+v1::Mutation MemberEdit(uint64_t seq, const std::string& id, const std::string& parent,
+                        uint32_t ordinal, uint64_t base, int64_t age, const std::string& device) {
+  v1::Mutation m = Dtm(seq, id, base, {{"age", Int(age)}}, device);
   m.set_parent_record_id(parent);
   m.set_repeat("members");
   m.set_ordinal(ordinal);
@@ -148,14 +147,17 @@ TEST_F(XlsFormIntegrationTest, RosterRecordsAndServerChecksOverGrpc) {
   // Another device edits one member while the tablet edits another, both from the same
   // versions: member by member, no conflict.
   TestClient admin = Client(admin_token_);
-  ASSERT_TRUE(admin.PushOne({Dtm(1, "m-1", 1, {{"age", Int(31)}}, "admin")}, &receipts).ok());
+  receipts.clear();  // PushOne appends
+  ASSERT_TRUE(admin.PushOne({MemberEdit(1, "m-1", "hh-1", 1, 1, 31, "admin")}, &receipts).ok());
   EXPECT_EQ(receipts[0].outcome(), v1::APPLIED);
-  ASSERT_TRUE(tab.PushOne({Dtm(6, "m-2", 1, {{"age", Int(4)}}, "tab-1")}, &receipts).ok());
+  receipts.clear();
+  ASSERT_TRUE(tab.PushOne({MemberEdit(6, "m-2", "hh-1", 2, 1, 4, "tab-1")}, &receipts).ok());
   EXPECT_EQ(receipts[0].outcome(), v1::APPLIED);
 
   // Deleting the household deletes its roster in the same write: a pull shows the tombstones.
   v1::Mutation del = Dtm(7, "hh-1", 1, {}, "tab-1");
   del.set_op(v1::Mutation::DELETE);
+  receipts.clear();
   ASSERT_TRUE(tab.PushOne({del}, &receipts).ok());
   EXPECT_EQ(receipts[0].outcome(), v1::APPLIED);
   std::map<std::string, v1::RecordState> pulled;

@@ -12,34 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "server/xform/xml_writer.h"
 #include "tests/testing/temp_dir.h"
 
 namespace fieldsync::xlsform::testing {
 
 using SheetRows = std::vector<std::vector<std::string>>;  // rows of cells, "" = empty
-
-inline std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 inline std::string ColumnLetters(int col) {
   std::string out;
@@ -74,7 +52,7 @@ inline std::string SheetXml(const SheetRows& rows) {
     for (size_t c = 0; c < rows[r].size(); ++c) {
       if (rows[r][c].empty()) continue;
       xml += "<c r=\"" + ColumnLetters(static_cast<int>(c) + 1) + std::to_string(r + 1) +
-             "\" t=\"inlineStr\"><is><t>" + XmlEscape(rows[r][c]) + "</t></is></c>";
+             "\" t=\"inlineStr\"><is><t>" + xform::EscapeText(rows[r][c]) + "</t></is></c>";
     }
     xml += "</row>";
   }
@@ -93,8 +71,8 @@ inline std::string Xlsx(const std::vector<std::pair<std::string, SheetRows>>& sh
   std::vector<std::pair<std::string, std::string>> entries;
   for (size_t i = 0; i < sheets.size(); ++i) {
     const std::string id = std::to_string(i + 1);
-    wb += "<sheet name=\"" + XmlEscape(sheets[i].first) + "\" sheetId=\"" + id + "\" r:id=\"rId" +
-          id + "\"/>";
+    wb += "<sheet name=\"" + xform::EscapeAttribute(sheets[i].first) + "\" sheetId=\"" + id +
+          "\" r:id=\"rId" + id + "\"/>";
     rels += "<Relationship Id=\"rId" + id +
             "\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
             "worksheet\" Target=\"worksheets/sheet" +
